@@ -1,0 +1,57 @@
+# Panza: two commands on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# The CPU build of torch is served locally on this kind of machine; installing
+# the pin first keeps pip from pulling the multi-GB CUDA build.
+TORCH_PIN ?= torch==2.13.0
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: venv test lint typecheck pytest demo bench clean sysdeps
+
+$(VENV)/.stamp: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q "$(TORCH_PIN)"
+	$(PIP) install -q -e ".[dev,embeddings]"
+	@touch $@
+
+venv: $(VENV)/.stamp
+
+# System packages the integration tiers need (installed only as root, only when missing).
+SYSDEPS :=
+sysdeps:
+	@missing=""; for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	  else echo "missing system packages:$$missing (run as root or install them)"; fi; fi
+
+# mypy needs a directory named `panza`; mirror the package-dir mapping with links.
+build/typecheck/panza:
+	@mkdir -p build/typecheck/panza
+	@for d in daemon training native_host installer; do ln -sfn ../../../$$d build/typecheck/panza/$$d; done
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv build/typecheck/panza
+	$(VENV)/bin/mypy -p panza.daemon -p panza.training -p panza.native_host -p panza.installer
+
+pytest: venv sysdeps
+	$(VENV)/bin/pytest -q
+
+test: lint typecheck pytest
+
+demo: venv
+	$(PY) -m panza.daemon.demo
+
+bench: venv
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

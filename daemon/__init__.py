@@ -1,0 +1,1 @@
+"""The Panza daemon: config, state store, mail sources and cleaning, CLI."""

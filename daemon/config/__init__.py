@@ -1,0 +1,28 @@
+"""Typed config: one pydantic schema, loaded from TOML, every problem reported at once."""
+
+from panza.daemon.config.load import load_config, render_effective
+from panza.daemon.config.schema import (
+    AccountConfig,
+    CleaningConfig,
+    Config,
+    GmailAccount,
+    ImapAccount,
+    ModelConfig,
+    ScheduleConfig,
+    TrainingConfig,
+    UserConfig,
+)
+
+__all__ = [
+    "AccountConfig",
+    "CleaningConfig",
+    "Config",
+    "GmailAccount",
+    "ImapAccount",
+    "ModelConfig",
+    "ScheduleConfig",
+    "TrainingConfig",
+    "UserConfig",
+    "load_config",
+    "render_effective",
+]

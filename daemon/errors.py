@@ -1,0 +1,41 @@
+"""One exception tree for the daemon side; turned into messages only at the edge."""
+
+from __future__ import annotations
+
+
+class PanzaError(Exception):
+    """Base of every error Panza raises on purpose.
+
+    ``str(err)`` is a message a person can act on; the CLI prints it as one line.
+    """
+
+    exit_code = 1
+
+
+class UserError(PanzaError):
+    """Something the user asked for cannot be done as asked (bad path, bad flag)."""
+
+    exit_code = 2
+
+
+class ConfigError(UserError):
+    """The config file is missing, unreadable or invalid; ``problems`` lists every issue."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        self.problems = problems or []
+        full = message if not self.problems else message + "\n" + "\n".join(
+            f"  - {p}" for p in self.problems
+        )
+        super().__init__(full)
+
+
+class StoreError(PanzaError):
+    """The state database cannot be opened, migrated or written."""
+
+
+class SourceError(PanzaError):
+    """A mail source (mbox, IMAP, Gmail) failed."""
+
+
+class MboxError(SourceError, UserError):
+    """The file given is not a readable mbox."""

@@ -1,0 +1,1 @@
+"""Mail parsing and cleaning: pure functions from raw bytes to what the user wrote."""

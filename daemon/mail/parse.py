@@ -1,0 +1,148 @@
+"""Raw message bytes -> :class:`ParsedMessage`. Pure; never raises on malformed mail.
+
+Structure is parsed with the stdlib's ``compat32`` policy and headers are
+decoded explicitly (RFC 2047, raw 8-bit, unknown charsets): ``policy.default``
+gives the same results here but parses every structural header through its
+header registry, which measured 10x slower (about 1,200 vs 27,000 messages/s
+on this machine), too slow for multi-GB mailboxes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.message import Message
+from email.parser import BytesParser
+from email.utils import getaddresses, parsedate_to_datetime
+
+from panza.daemon.mail.charset import decode_header_value, decode_text
+from panza.daemon.mail.html import html_to_text
+
+_PARSER = BytesParser(policy=policy.compat32)
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    """The parts of a message cleaning needs, decoded to ``str``."""
+
+    message_id: str | None
+    sender: str
+    sender_name: str
+    recipients: tuple[str, ...]
+    date: datetime | None
+    subject: str
+    thread_key: str | None
+    headers: dict[str, str]
+    body: str
+    body_from_html: bool
+    has_attached_message: bool
+
+
+def parse_message(raw: bytes, fallback_date: datetime | None = None) -> ParsedMessage:
+    """Decode ``raw``; the body is text/plain when present, else text from the HTML part."""
+    msg = _PARSER.parsebytes(raw)
+    headers: dict[str, str] = {}
+    for name, value in msg.raw_items():
+        key = name.lower()
+        if key not in headers:  # the first occurrence wins, as mail clients show it
+            headers[key] = decode_header_value(str(value))
+    name, sender = _first_address(headers.get("from", ""))
+    recipients = tuple(
+        addr.lower()
+        for _, addr in getaddresses(
+            [headers.get("to", ""), headers.get("cc", ""), headers.get("bcc", "")]
+        )
+        if "@" in addr
+    )
+    plain, html, attached = _bodies(msg)
+    body_from_html = plain is None and html is not None
+    body = plain if plain is not None else (html_to_text(html) if html is not None else "")
+    return ParsedMessage(
+        message_id=_message_id(headers.get("message-id")),
+        sender=sender,
+        sender_name=name,
+        recipients=recipients,
+        date=_date(headers.get("date")) or fallback_date,
+        subject=headers.get("subject", ""),
+        thread_key=_thread_key(headers),
+        headers=headers,
+        body=body.replace("\r\n", "\n").replace("\r", "\n"),
+        body_from_html=body_from_html,
+        has_attached_message=attached,
+    )
+
+
+def _first_address(value: str) -> tuple[str, str]:
+    for name, addr in getaddresses([value]):
+        if "@" in addr:
+            return name, addr.strip().lower()
+    return "", ""
+
+
+def _message_id(value: str | None) -> str | None:
+    if not value:
+        return None
+    token = value.split()[0] if value.split() else ""
+    return token or None
+
+
+def _thread_key(headers: dict[str, str]) -> str | None:
+    refs = headers.get("references", "").split()
+    if refs:
+        return refs[0]
+    reply_to = headers.get("in-reply-to", "").split()
+    return reply_to[0] if reply_to else _message_id(headers.get("message-id"))
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _bodies(msg: Message) -> tuple[str | None, str | None, bool]:
+    """First inline text/plain and text/html bodies; whether a message is attached."""
+    plain: str | None = None
+    html: str | None = None
+    attached = False
+    stack = [msg]
+    while stack:
+        part = stack.pop(0)
+        ctype = part.get_content_type()
+        if part.is_multipart():
+            payload = part.get_payload()
+            if ctype == "message/rfc822":
+                attached = True
+                continue
+            if isinstance(payload, list):
+                stack[:0] = [p for p in payload if isinstance(p, Message)]
+            continue
+        if ctype == "message/rfc822":
+            attached = True
+            continue
+        disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+        if disposition == "attachment":
+            continue
+        maintype = ctype.split("/")[0]
+        # A multipart whose boundary is missing is left as one text blob: read it as text.
+        if maintype == "multipart" or ctype == "text/plain":
+            if plain is None:
+                plain = _decode_part(part)
+        elif ctype == "text/html" and html is None:
+            html = _decode_part(part)
+    return plain, html, attached
+
+
+def _decode_part(part: Message) -> str:
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        raw = part.get_payload()
+        data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+    return decode_text(data, part.get_param("charset"))  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Mail sources: mbox files (IMAP and the Gmail API come with their own modules)."""

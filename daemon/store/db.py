@@ -1,0 +1,103 @@
+"""The SQLite state store: WAL mode, numbered migrations, one writer."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from panza.daemon.errors import StoreError
+from panza.daemon.store.migrations import MIGRATIONS, Migration
+
+
+class Store:
+    """One connection used as the single writer; readers may open their own."""
+
+    def __init__(self, path: Path, migrations: tuple[Migration, ...] = MIGRATIONS) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, timeout=10.0
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the database {path}: {exc}") from None
+        self._conn.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        self._migrate(migrations)
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self, migrations: tuple[Migration, ...]) -> None:
+        current = self.schema_version
+        newest = max((m.number for m in migrations), default=0)
+        if current > newest:
+            raise StoreError(
+                f"{self.path} was written by a newer Panza (schema {current} > {newest}); "
+                "upgrade Panza"
+            )
+        for migration in sorted(migrations):
+            if migration.number <= current:
+                continue
+            with self.write():
+                for statement in _statements(migration.sql):
+                    self._conn.execute(statement)
+                self._conn.execute(f"PRAGMA user_version = {int(migration.number)}")
+
+    @contextmanager
+    def write(self, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``); ``durable`` syncs fully on commit.
+
+        Sync cursors advance in a durable transaction together with the data they cover.
+        """
+        with self._lock:
+            if durable:
+                self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+            finally:
+                if durable:
+                    self._conn.execute("PRAGMA synchronous=NORMAL")
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The connection, for reads (writes go through :meth:`write`)."""
+        return self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration script; ``executescript`` would commit our transaction."""
+    out: list[str] = []
+    buf = ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out

@@ -1,0 +1,109 @@
+"""Emails in the store: insert with dedupe, counts, listing."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from panza.daemon.store.records import EmailRecord, split_for
+
+_INSERT = """
+INSERT INTO emails (account, folder, provider_id, message_id, date, subject, recipients,
+                    text, thread, thread_key, language, status, reason, content_hash, split)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING
+"""
+
+
+@dataclass
+class InsertResult:
+    """What an insert added: kept count, discarded counts by reason, duplicates skipped."""
+
+    kept: int = 0
+    discarded: Counter[str] = field(default_factory=Counter)
+    duplicates: int = 0
+
+    def add(self, other: InsertResult) -> None:
+        self.kept += other.kept
+        self.discarded.update(other.discarded)
+        self.duplicates += other.duplicates
+
+    @property
+    def new(self) -> int:
+        return self.kept + sum(self.discarded.values())
+
+
+def insert_emails(
+    conn: sqlite3.Connection, records: Iterable[EmailRecord], test_fraction: float = 0.1
+) -> InsertResult:
+    """Insert records, skipping any already stored (same Message-ID or provider id)."""
+    result = InsertResult()
+    for rec in records:
+        cur = conn.execute(_INSERT, _row(rec, test_fraction))
+        if cur.rowcount == 0:
+            result.duplicates += 1
+        elif rec.status == "kept":
+            result.kept += 1
+        else:
+            result.discarded[rec.reason or "unknown"] += 1
+    return result
+
+
+def _row(rec: EmailRecord, test_fraction: float) -> tuple[Any, ...]:
+    return (
+        rec.account,
+        rec.folder,
+        rec.provider_id,
+        rec.message_id,
+        rec.date.isoformat() if rec.date else None,
+        rec.subject,
+        json.dumps(list(rec.recipients)),
+        rec.text,
+        json.dumps(list(rec.thread), ensure_ascii=False),
+        rec.thread_key,
+        rec.language,
+        rec.status,
+        rec.reason,
+        rec.content_hash,
+        split_for(rec.provider_id, test_fraction),
+    )
+
+
+def known_ids(conn: sqlite3.Connection, account: str) -> set[str]:
+    """Provider ids already stored for ``account`` (for sources that dedupe before fetching)."""
+    rows = conn.execute("SELECT provider_id FROM emails WHERE account = ?", (account,))
+    return {r[0] for r in rows}
+
+
+def counts(conn: sqlite3.Connection) -> tuple[int, dict[str, int]]:
+    """Kept count and discarded counts by reason."""
+    kept = int(conn.execute("SELECT count(*) FROM emails WHERE status='kept'").fetchone()[0])
+    rows = conn.execute(
+        "SELECT reason, count(*) FROM emails WHERE status='discarded' GROUP BY reason"
+        " ORDER BY count(*) DESC"
+    )
+    return kept, {r[0]: int(r[1]) for r in rows}
+
+
+def iter_emails(
+    conn: sqlite3.Connection, status: str = "kept", limit: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """Stored emails, oldest first, as plain dicts with JSON fields decoded."""
+    sql = (
+        "SELECT id, account, folder, provider_id, message_id, date, subject, recipients, text,"
+        " thread, language, status, reason, split, instruction FROM emails WHERE status = ?"
+        " ORDER BY date IS NULL, date, id"
+    )
+    params: tuple[Any, ...] = (status,)
+    if limit is not None:
+        sql += " LIMIT ?"
+        params += (limit,)
+    for row in conn.execute(sql, params):
+        item = dict(row)
+        item["recipients"] = json.loads(item["recipients"])
+        item["thread"] = json.loads(item["thread"])
+        yield item

@@ -1,0 +1,1 @@
+"""Browser host manifests, service units, extension packaging."""

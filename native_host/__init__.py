@@ -1,0 +1,1 @@
+"""Native messaging host: stdio framing and relay to the daemon socket."""

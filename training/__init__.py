@@ -1,0 +1,1 @@
+"""Everything that touches model weights. Never imports panza.daemon."""
