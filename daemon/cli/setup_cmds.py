@@ -1,0 +1,69 @@
+"""``panza init`` and ``panza config``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from pydantic import ValidationError
+
+from panza.daemon import paths
+from panza.daemon.atomic import atomic_write_text
+from panza.daemon.cli import context
+from panza.daemon.config import UserConfig, render_effective
+from panza.daemon.config.load import parse_config
+from panza.daemon.config.starter import starter_config
+from panza.daemon.errors import ConfigError, UserError
+
+
+def register(sub: Any) -> None:
+    init = sub.add_parser("init", help="write a starter config")
+    init.add_argument("--name", help="your name as you sign emails")
+    init.add_argument(
+        "--email", action="append", default=[], metavar="ADDR", help="an address you send from"
+    )
+    init.add_argument(
+        "--language", action="append", default=[], metavar="CODE", help="language to keep (en)"
+    )
+    init.add_argument("--force", action="store_true", help="overwrite an existing config")
+    init.set_defaults(func=cmd_init)
+
+    cfg = sub.add_parser("config", help="print the effective config")
+    cfg.add_argument("--path", action="store_true", help="print only where the config lives")
+    cfg.set_defaults(func=cmd_config)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    where = context.current_paths()
+    if where.config_file.exists() and not args.force:
+        raise UserError(f"{where.config_file} exists; use --force to overwrite it")
+    name, emails, languages = args.name, list(args.email), list(args.language) or ["en"]
+    if not name or not emails:
+        if not sys.stdin.isatty():
+            raise UserError("no terminal to ask on: pass --name NAME --email ADDRESS")
+        name = name or input("Your name (as you sign emails): ").strip()
+        while not emails:
+            emails = input("Addresses you send from (comma-separated): ").replace(",", " ").split()
+    try:
+        user = UserConfig(name=name, emails=emails, languages=languages)
+    except ValidationError as exc:
+        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError("cannot write the config:", problems) from None
+    text = starter_config(user)
+    parse_config(text.encode(), "the starter config")  # what we write must load
+    paths.ensure_private_dir(where.config_file.parent)
+    atomic_write_text(where.config_file, text)
+    print(f"Wrote {where.config_file}")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    where = context.current_paths()
+    if args.path:
+        print(where.config_file)
+        return 0
+    config = context.config()
+    print(f"# effective config from {where.config_file}")
+    print(render_effective(config), end="")
+    return 0
