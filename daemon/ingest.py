@@ -1,23 +1,34 @@
-"""Raw messages -> parse -> clean -> store, in batches, the same for every source."""
+"""Raw messages -> parse -> clean -> store, in batches, the same for every source.
+
+Parsing and cleaning are CPU-bound and pure, so large imports fan them out to
+worker processes (results come back in order, with a bounded number of chunks
+in flight so a multi-GB mbox never piles up in memory); the one writer stays
+in this process.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from panza.daemon.mail.clean import CleanRules, clean_message
+from panza.daemon.mail.language import detect_language
 from panza.daemon.mail.parse import parse_message
-from panza.daemon.sources.mbox import read_mbox
+from panza.daemon.sources.mbox import envelope_date, read_mbox
 from panza.daemon.store import EmailRecord, InsertResult, Store, insert_emails
 
 log = logging.getLogger(__name__)
 
 MBOX_ACCOUNT = "mbox"
 BATCH = 500
+CHUNK = 250
 
 
 @dataclass(frozen=True)
@@ -26,8 +37,13 @@ class RawMail:
 
     raw: bytes
     provider_id: str
-    fallback_date: datetime | None = None
     folder: str = ""
+    fallback_date: datetime | None = None
+    # mbox separator line; its date is parsed only when the Date header is missing.
+    envelope: bytes = b""
+
+    def fallback(self) -> datetime | None:
+        return self.fallback_date or (envelope_date(self.envelope) if self.envelope else None)
 
 
 def raw_hash_id(raw: bytes) -> str:
@@ -40,7 +56,9 @@ def to_record(mail: RawMail, rules: CleanRules, account: str, max_bytes: int) ->
     if len(mail.raw) > max_bytes:
         return _discarded(mail, account, "too_large")
     try:
-        parsed = parse_message(mail.raw, mail.fallback_date)
+        parsed = parse_message(mail.raw)
+        if parsed.date is None:
+            parsed = replace(parsed, date=mail.fallback())
         return clean_message(parsed, rules, account, mail.provider_id, mail.folder)
     except Exception:  # malformed beyond what the parser tolerates: keep a record of it
         log.warning("unreadable message %s", mail.provider_id, exc_info=True)
@@ -53,7 +71,7 @@ def _discarded(mail: RawMail, account: str, reason: str) -> EmailRecord:
         folder=mail.folder,
         provider_id=mail.provider_id,
         message_id=None,
-        date=mail.fallback_date,
+        date=mail.fallback(),
         subject="",
         recipients=(),
         text="",
@@ -61,6 +79,42 @@ def _discarded(mail: RawMail, account: str, reason: str) -> EmailRecord:
         status="discarded",
         reason=reason,
     )
+
+
+def _clean_chunk(
+    mails: list[RawMail], rules: CleanRules, account: str, max_bytes: int
+) -> list[EmailRecord]:
+    return [to_record(m, rules, account, max_bytes) for m in mails]
+
+
+def _chunks(mails: Iterable[RawMail], size: int) -> Iterator[list[RawMail]]:
+    chunk: list[RawMail] = []
+    for mail in mails:
+        chunk.append(mail)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _records(
+    mails: Iterable[RawMail], rules: CleanRules, account: str, max_bytes: int, workers: int
+) -> Iterator[EmailRecord]:
+    if workers <= 1:
+        for mail in mails:
+            yield to_record(mail, rules, account, max_bytes)
+        return
+    detect_language("warm up")  # load the model once; forked workers share it
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        pending: deque[Future[list[EmailRecord]]] = deque()
+        for chunk in _chunks(mails, CHUNK):
+            pending.append(pool.submit(_clean_chunk, chunk, rules, account, max_bytes))
+            if len(pending) >= 2 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
 
 
 def ingest(
@@ -71,6 +125,7 @@ def ingest(
     *,
     max_bytes: int,
     test_fraction: float = 0.1,
+    workers: int = 1,
     on_batch: Callable[[InsertResult], None] | None = None,
 ) -> InsertResult:
     """Clean and store ``mails`` in transactions of :data:`BATCH` messages."""
@@ -85,8 +140,8 @@ def ingest(
         if on_batch is not None:
             on_batch(result)
 
-    for mail in mails:
-        batch.append(to_record(mail, rules, account, max_bytes))
+    for record in _records(mails, rules, account, max_bytes, workers):
+        batch.append(record)
         if len(batch) >= BATCH:
             flush()
     if batch:
@@ -94,9 +149,9 @@ def ingest(
     return total
 
 
-def mbox_mails(path: Path, progress: Callable[[int], None] | None = None) -> Iterable[RawMail]:
+def mbox_mails(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[RawMail]:
     """Messages of an mbox file as :class:`RawMail`; ``progress`` gets the byte offset."""
     for msg in read_mbox(path):
         if progress is not None:
             progress(msg.offset + len(msg.raw))
-        yield RawMail(msg.raw, raw_hash_id(msg.raw), msg.envelope_date)
+        yield RawMail(msg.raw, raw_hash_id(msg.raw), envelope=msg.envelope)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -15,6 +16,9 @@ from panza.daemon.errors import UserError
 from panza.daemon.ingest import MBOX_ACCOUNT, ingest, mbox_mails
 from panza.daemon.mail.clean import CleanRules
 from panza.daemon.store import InsertResult, iter_emails
+
+# Below this size starting worker processes costs more than it saves.
+PARALLEL_FROM_BYTES = 4 << 20
 
 
 def register(sub: Any) -> None:
@@ -43,9 +47,17 @@ def cmd_import(args: argparse.Namespace) -> int:
             MBOX_ACCOUNT,
             max_bytes=config.cleaning.max_message_bytes,
             test_fraction=config.training.test_fraction,
+            workers=import_workers(size),
         )
     print(summary(path.name, result))
     return 0
+
+
+def import_workers(size: int | None) -> int:
+    """Worker processes for an import: all cores for big files, none for small ones."""
+    if size is None or size < PARALLEL_FROM_BYTES:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
 
 
 def summary(name: str, result: InsertResult) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from types import TracebackType
+from typing import Never
 
 from tqdm import tqdm
 
@@ -12,7 +13,7 @@ class Progress:
     """A byte- or item-count bar drawn on stderr only when it is a terminal."""
 
     def __init__(self, total: int | None, unit: str = "B", desc: str = "") -> None:
-        self._bar: tqdm[object] | None = None
+        self._bar: tqdm[Never] | None = None
         if sys.stderr.isatty():
             self._bar = tqdm(
                 total=total,

@@ -62,7 +62,7 @@ _FOLD = re.compile(r"\r?\n[ \t]+")
 def decode_header_value(raw: str) -> str:
     """Unfold a raw header value and decode RFC 2047 words and raw 8-bit bytes."""
     value = _FOLD.sub(" ", raw).strip()
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
+    if not value.isascii() and any("\udc80" <= ch <= "\udcff" for ch in value):
         # 8-bit bytes in a header arrive as surrogate escapes; most are UTF-8.
         value = decode_text(value.encode("ascii", "surrogateescape"))
     if "=?" not in value:

@@ -11,10 +11,44 @@ import re
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 _BLOCK = frozenset(
-    "address article aside center dd div dl dt fieldset figcaption figure footer form h1 h2 h3"
-    " h4 h5 h6 header hr li main nav ol p pre section table tbody thead tfoot tr ul".split()
+    {
+        "address",
+        "article",
+        "aside",
+        "center",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "tr",
+        "ul",
+    }
 )
-_SKIP = frozenset("head script style title template noscript".split())
+_SKIP = frozenset(["head", "script", "style", "title", "template", "noscript"])
 _SIGNATURE_CLASSES = frozenset({"moz-signature", "gmail_signature", "signature"})
 _QUOTE_CLASSES = frozenset({"yahoo_quoted"})
 _SPACES = re.compile(r"\s+")

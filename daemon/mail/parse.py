@@ -9,6 +9,7 @@ on this machine), too slow for multi-GB mailboxes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -39,7 +40,7 @@ class ParsedMessage:
     has_attached_message: bool
 
 
-def parse_message(raw: bytes, fallback_date: datetime | None = None) -> ParsedMessage:
+def parse_message(raw: bytes) -> ParsedMessage:
     """Decode ``raw``; the body is text/plain when present, else text from the HTML part."""
     msg = _PARSER.parsebytes(raw)
     headers: dict[str, str] = {}
@@ -50,9 +51,8 @@ def parse_message(raw: bytes, fallback_date: datetime | None = None) -> ParsedMe
     name, sender = _first_address(headers.get("from", ""))
     recipients = tuple(
         addr.lower()
-        for _, addr in getaddresses(
-            [headers.get("to", ""), headers.get("cc", ""), headers.get("bcc", "")]
-        )
+        for key in ("to", "cc", "bcc")
+        for _, addr in _addresses(headers.get(key, ""))
         if "@" in addr
     )
     plain, html, attached = _bodies(msg)
@@ -63,7 +63,7 @@ def parse_message(raw: bytes, fallback_date: datetime | None = None) -> ParsedMe
         sender=sender,
         sender_name=name,
         recipients=recipients,
-        date=_date(headers.get("date")) or fallback_date,
+        date=_date(headers.get("date")),
         subject=headers.get("subject", ""),
         thread_key=_thread_key(headers),
         headers=headers,
@@ -73,8 +73,29 @@ def parse_message(raw: bytes, fallback_date: datetime | None = None) -> ParsedMe
     )
 
 
+# "Name <addr>" or a bare address: the common shapes, parsed without the full RFC 5322
+# address parser (which dominated header decoding time).
+_SIMPLE_ADDRESS = re.compile(
+    r'^\s*(?:([^<>",;:@]*?)\s*<([^<>\s,;"]+@[^<>\s,;"]+)>|([^<>\s,;"]+@[^<>\s,;"]+))\s*$'
+)
+
+
+def _addresses(value: str) -> list[tuple[str, str]]:
+    if not value.strip():
+        return []
+    if '"' not in value and "(" not in value:
+        simple = [_SIMPLE_ADDRESS.match(part) for part in value.split(",")]
+        if all(simple):
+            return [
+                ((m.group(1) or "").strip(), (m.group(2) or m.group(3)))
+                for m in simple
+                if m is not None
+            ]
+    return [(n, a) for n, a in getaddresses([value]) if a]
+
+
 def _first_address(value: str) -> tuple[str, str]:
-    for name, addr in getaddresses([value]):
+    for name, addr in _addresses(value):
         if "@" in addr:
             return name, addr.strip().lower()
     return "", ""

@@ -77,6 +77,9 @@ def _attribution_at(lines: list[str], i: int) -> int:
     for width in (1, 2, 3):
         if i + width > len(lines):
             break
+        # Every attribution form ends with a colon: skip the regexes otherwise.
+        if not lines[i + width - 1].rstrip().endswith(":"):
+            continue
         chunk = " ".join(s.strip() for s in lines[i : i + width])
         if width > 1 and any(not s.strip() for s in lines[i : i + width]):
             break
@@ -141,8 +144,9 @@ class _Quoted:
 
 
 _HEADER_FIELD = re.compile(r"^\s*\*?([^:*]{1,20}?)\s*:\*?\s*(.*)$")
-_DATE_FIELDS = frozenset({"sent", "date", "gesendet", "datum", "envoyé", "envoye", "enviado",
-                          "inviato", "verzonden"})
+_DATE_FIELDS = frozenset(
+    {"sent", "date", "gesendet", "datum", "envoyé", "envoye", "enviado", "inviato", "verzonden"}
+)
 
 
 def _outlook_block(lines: list[str]) -> _Quoted:

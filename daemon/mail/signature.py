@@ -65,7 +65,7 @@ def _is_name(line: str, names: tuple[str, ...]) -> bool:
 
 def _is_contact_line(line: str, names: tuple[str, ...]) -> bool:
     stripped = line.strip()
-    if len(stripped) > 80 or stripped.endswith((".", "?", "!")) and len(stripped.split()) > 6:
+    if len(stripped) > 80 or (stripped.endswith((".", "?", "!")) and len(stripped.split()) > 6):
         return False
     if _CONTACT.search(stripped) or _is_name(stripped, names):
         return True

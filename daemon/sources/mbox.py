@@ -26,7 +26,7 @@ class MboxMessage:
 
     raw: bytes
     offset: int
-    envelope_date: datetime | None
+    envelope: bytes
 
 
 def read_mbox(path: Path) -> Iterator[MboxMessage]:
@@ -47,7 +47,7 @@ def iter_mbox(fh: BinaryIO, name: str = "input") -> Iterator[MboxMessage]:
     """Yield messages from an open binary mbox stream."""
     lines: list[bytes] = []
     start = 0
-    envelope: datetime | None = None
+    envelope = b""
     offset = 0
     previous_blank = True
     seen_any = False
@@ -58,7 +58,7 @@ def iter_mbox(fh: BinaryIO, name: str = "input") -> Iterator[MboxMessage]:
             seen_any = True
             lines = []
             start = offset
-            envelope = _envelope_date(line)
+            envelope = line
         elif not seen_any:
             if line.strip():
                 raise MboxError(
@@ -84,10 +84,11 @@ def _finish(lines: list[bytes]) -> bytes:
     return b"".join(lines)
 
 
-def _envelope_date(line: bytes) -> datetime | None:
-    """The asctime date on the separator line, a fallback for a missing Date header."""
+def envelope_date(line: bytes) -> datetime | None:
+    """The asctime date on a ``From `` separator line, a fallback for a missing Date header."""
     parts = line.decode("ascii", "replace").split()
     try:
-        return datetime.strptime(" ".join(parts[2:7]), "%a %b %d %H:%M:%S %Y").replace(tzinfo=UTC)
+        when = datetime.strptime(" ".join(parts[2:7]), "%a %b %d %H:%M:%S %Y")
     except ValueError:
         return None
+    return when.replace(tzinfo=UTC)
