@@ -9,6 +9,7 @@ on this machine), too slow for multi-GB mailboxes.
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -162,8 +163,25 @@ def _bodies(msg: Message) -> tuple[str | None, str | None, bool]:
 
 
 def _decode_part(part: Message) -> str:
-    data = part.get_payload(decode=True)
-    if not isinstance(data, bytes):
-        raw = part.get_payload()
-        data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+    cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    raw = part.get_payload()
+    if cte == "base64" and isinstance(raw, str):
+        data = _lenient_base64(raw)
+    else:
+        decoded = part.get_payload(decode=True)
+        if isinstance(decoded, bytes):
+            data = decoded
+        else:
+            data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
     return decode_text(data, part.get_param("charset"))  # type: ignore[arg-type]
+
+
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
+
+
+def _lenient_base64(text: str) -> bytes:
+    """Decode base64 that mail software mangled: stray characters, missing padding."""
+    cleaned = _NOT_BASE64.sub("", text.split("=", 1)[0])
+    if len(cleaned) % 4 == 1:  # a lone trailing character carries no whole byte
+        cleaned = cleaned[:-1]
+    return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4))

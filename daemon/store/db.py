@@ -89,15 +89,17 @@ class Store:
 
 
 def _statements(sql: str) -> list[str]:
-    """Split a migration script; ``executescript`` would commit our transaction."""
+    """Split a migration script; ``executescript`` would commit our transaction.
+
+    Pieces between semicolons are joined until SQLite calls them complete, so a
+    semicolon inside a string or a trigger body does not split a statement.
+    """
     out: list[str] = []
     buf = ""
-    for line in sql.splitlines(keepends=True):
-        buf += line
+    for piece in sql.split(";"):
+        buf += piece + ";"
         if sqlite3.complete_statement(buf):
-            if buf.strip():
+            if buf.strip(" \n\t;"):
                 out.append(buf.strip())
             buf = ""
-    if buf.strip():
-        out.append(buf.strip())
     return out

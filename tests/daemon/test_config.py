@@ -1,0 +1,92 @@
+"""Config loading: every problem at once, did-you-mean hints, secrets masked, paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from panza.daemon import paths
+from panza.daemon.config import UserConfig, load_config, render_effective
+from panza.daemon.config.load import parse_config
+from panza.daemon.config.starter import starter_config
+from panza.daemon.errors import ConfigError
+
+GOOD = b'[user]\nname = "Ada"\nemails = ["ada@whitfield.example"]\n'
+
+
+def test_minimal_config_fills_defaults() -> None:
+    config = parse_config(GOOD)
+    assert config.user.languages == ["en"]
+    assert config.cleaning.min_words == 5
+    assert config.training.method == "rosa"
+
+
+def test_all_problems_reported_at_once_with_hints() -> None:
+    raw = (
+        b'[user]\nname = "Ada"\nemails = ["not-an-address"]\nlangauges = ["en"]\n'
+        b"[cleaning]\nmin_words = 0\n[schedul]\nsync_minutes = 5\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw, "config.toml")
+    problems = info.value.problems
+    assert len(problems) == 4
+    text = str(info.value)
+    assert "user.langauges: unknown key (did you mean 'languages'?)" in text
+    assert "schedul: unknown key (did you mean 'schedule'?)" in text
+    assert "not an email address: 'not-an-address'" in text
+    assert "cleaning.min_words" in text
+
+
+def test_account_keys_checked_per_kind() -> None:
+    raw = GOOD + b'[accounts.work]\nkind = "imap"\nhsot = "x"\nuser = "u"\n'
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw)
+    assert "accounts.work.imap.hsot: unknown key (did you mean 'host'?)" in str(info.value)
+    assert "accounts.work.imap.host: required" in str(info.value)
+
+
+def test_toml_syntax_error_and_non_utf8() -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        parse_config(b"[user\nname=")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        parse_config(b'[user]\nname = "\xff"\n')
+
+
+def test_missing_file_says_how_to_create(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="panza init"):
+        load_config(tmp_path / "config.toml")
+
+
+def test_secret_is_masked_when_printed() -> None:
+    config = parse_config(GOOD + b'[model]\nhf_token = "hf_supersecret"\n')
+    assert config.model.hf_token is not None
+    assert config.model.hf_token.get_secret_value() == "hf_supersecret"
+    shown = render_effective(config) + repr(config) + str(config)
+    assert "hf_supersecret" not in shown
+    assert 'hf_token = "********"' in render_effective(config)
+
+
+def test_starter_config_round_trips() -> None:
+    user = UserConfig(
+        name='Ada "the" Whitfield', emails=["Ada@Whitfield.example"], languages=["en", "de"]
+    )
+    config = parse_config(starter_config(user).encode())
+    assert config.user.name == 'Ada "the" Whitfield'
+    assert config.user.emails == ["ada@whitfield.example"]
+    assert config.user.languages == ["en", "de"]
+
+
+def test_panza_home_holds_everything(tmp_path: Path) -> None:
+    p = paths.resolve({"PANZA_HOME": str(tmp_path)})
+    assert p.config_file == tmp_path / "config.toml"
+    assert p.db_file == tmp_path / "data" / "panza.db"
+    assert p.socket_file == tmp_path / "run" / "daemon.sock"
+
+
+def test_platform_dirs_without_override(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path), "XDG_RUNTIME_DIR": "/run/user/1000"}
+    p = paths.resolve(env)
+    assert p.config_file == tmp_path / ".config" / "panza" / "config.toml"
+    assert p.data_dir == tmp_path / ".local" / "share" / "panza"
+    assert p.socket_file == Path("/run/user/1000/panza/daemon.sock")
