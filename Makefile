@@ -50,8 +50,9 @@ test: lint typecheck pytest
 demo: venv
 	$(PY) -m panza.daemon.demo
 
+# Every benchmark script; each writes benchmarks/out/<area>.json.
 bench: venv
-	$(PY) benchmarks/run_all.py
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from panza.daemon.mail.clean import CleanRules, clean_message
-from panza.daemon.mail.language import detect_language
+from panza.daemon.mail.language import warm_up
 from panza.daemon.mail.parse import parse_message
 from panza.daemon.sources.mbox import envelope_date, read_mbox
 from panza.daemon.store import EmailRecord, InsertResult, Store, insert_emails
@@ -105,7 +105,7 @@ def _records(
         for mail in mails:
             yield to_record(mail, rules, account, max_bytes)
         return
-    detect_language("warm up")  # load the model once; forked workers share it
+    warm_up()  # load the model once; forked workers share it
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
         pending: deque[Future[list[EmailRecord]]] = deque()
