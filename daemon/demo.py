@@ -19,9 +19,10 @@ from panza.daemon.sample import PERSONA, generate, write_mbox
 SAMPLE_SIZE = 200
 
 
-def run(*args: str, env: dict[str, str]) -> str:
-    """Run ``panza ARGS`` as a user would and echo the command and its output."""
-    print(f"\n$ panza {' '.join(args)}", flush=True)
+def run(*args: str, env: dict[str, str], show: bool = True) -> str:
+    """Run ``panza ARGS`` as a user would; ``show`` echoes the command first."""
+    if show:
+        print(f"\n$ panza {' '.join(args)}", flush=True)
     result = subprocess.run(
         [sys.executable, "-m", "panza.daemon.cli", *args],
         env=env,
@@ -66,7 +67,7 @@ def main() -> int:
     listing = run("emails", "--limit", "5", env=env)
     print(listing, end="")
 
-    kept = {e["message_id"]: e for e in json.loads(run("emails", "--json", env=env))}
+    kept = {e["message_id"]: e for e in json.loads(run("emails", "--json", env=env, show=False))}
     exact = sum(
         1
         for m in messages
