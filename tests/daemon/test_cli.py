@@ -154,3 +154,36 @@ def test_no_config_yet(tmp_path: Path) -> None:
     assert result.returncode == 0  # listing an empty store needs no config
     result = panza("import", "x.mbox", home=tmp_path / "h")
     assert result.returncode == 2 and "panza init" in result.stderr
+
+
+def test_init_asks_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    home = tmp_path / "h"
+    leader, follower = pty.openpty()
+    env = {**os.environ, "PANZA_HOME": str(home)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "panza.daemon.cli", "init"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        close_fds=True,
+    )
+    os.close(follower)
+    os.write(leader, b"Ada Whitfield\nada@whitfield.example, ada.w@lab.example\n")
+    output = b""
+    while True:
+        try:
+            chunk = os.read(leader, 1024)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert proc.wait(timeout=60) == 0
+    os.close(leader)
+    assert b"Your name" in output and b"Addresses you send from" in output
+    shown = panza("config", home=home).stdout
+    assert 'name = "Ada Whitfield"' in shown
+    assert '"ada.w@lab.example"' in shown
