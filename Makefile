@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv test lint typecheck pytest demo bench clean sysdeps
+.PHONY: venv test lint typecheck pytest demo bench clean
 
 $(VENV)/.stamp: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,14 +21,6 @@ $(VENV)/.stamp: pyproject.toml
 	@touch $@
 
 venv: $(VENV)/.stamp
-
-# System packages the integration tiers need (installed only as root, only when missing).
-SYSDEPS :=
-sysdeps:
-	@missing=""; for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
-	  else echo "missing system packages:$$missing (run as root or install them)"; fi; fi
 
 # mypy needs a directory named `panza`; mirror the package-dir mapping with links.
 build/typecheck/panza:
@@ -42,7 +34,7 @@ lint: venv
 typecheck: venv build/typecheck/panza
 	$(VENV)/bin/mypy -p panza.daemon -p panza.training -p panza.native_host -p panza.installer
 
-pytest: venv sysdeps
+pytest: venv
 	$(VENV)/bin/pytest -q
 
 test: lint typecheck pytest
