@@ -1,0 +1,174 @@
+"""Mask generation (gradient scores through hooks, top-k per layer) and mask files.
+
+Scores live on the CPU, one dense fp32 out x in tensor per layer: the accelerator only ever
+holds one layer's G = dO^T X at a time, for the duration of one hook call. For models whose
+scores would not fit in RAM (4 bytes per adapted weight), `score_dir` keeps them in
+memory-mapped files instead, which the OS pages to disk as needed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
+from torch.utils.hooks import RemovableHandle
+
+from panza.training.rosa._files import replace_atomically
+from panza.training.rosa.config import GradMode
+from panza.training.rosa.errors import AdapterFormatError, MaskError
+from panza.training.rosa.layer import RosaLinear
+
+MASK_FORMAT = "panza-rosa-masks"
+MASK_FORMAT_VERSION = 1
+
+
+class GradientCollector:
+    """Accumulates per-layer scores from G = dO^T X, one sample per layer per backward pass."""
+
+    def __init__(
+        self,
+        layers: Mapping[str, RosaLinear],
+        mode: GradMode = "mean_squared",
+        score_device: torch.device | str = "cpu",
+        score_dir: str | Path | None = None,
+    ) -> None:
+        if mode not in ("mean_squared", "mean"):
+            raise MaskError(f"grad mode must be 'mean_squared' or 'mean', got {mode!r}")
+        self.layers = dict(layers)
+        self.mode: GradMode = mode
+        self.score_device = torch.device(score_device)
+        self.score_dir = Path(score_dir) if score_dir is not None else None
+        if self.score_dir is not None and self.score_device.type != "cpu":
+            raise MaskError(
+                "score_dir keeps scores in CPU memory-mapped files; use score_device cpu"
+            )
+        self._files: list[Path] = []
+        self._sums: dict[str, Tensor] = {}
+        self._counts: dict[str, int] = {}
+        self._handles: list[RemovableHandle] = []
+
+    @property
+    def active(self) -> bool:
+        return bool(self._handles)
+
+    def start(self) -> None:
+        """Attach the hooks; every later backward pass through a layer adds one sample."""
+        if self.active:
+            return
+        for name, layer in self.layers.items():
+            self._handles.append(layer.register_forward_hook(self._forward_hook(name)))
+
+    def stop(self) -> None:
+        """Detach the hooks; the scores gathered so far are kept."""
+        for h in self._handles:
+            h.remove()
+        self._handles.clear()
+
+    def close(self) -> None:
+        """Stop, drop the scores and delete any score files."""
+        self.stop()
+        self._sums.clear()
+        self._counts.clear()
+        for f in self._files:
+            f.unlink(missing_ok=True)
+        self._files.clear()
+
+    def samples(self, name: str) -> int:
+        """How many samples (backward passes) layer `name` has contributed."""
+        return self._counts.get(name, 0)
+
+    def score(self, name: str) -> Tensor:
+        """The running mean of G (mode "mean") or of G squared ("mean_squared") for one layer."""
+        if name not in self._sums:
+            raise MaskError(f"no gradient was collected for layer {name!r}")
+        return self._sums[name] / self._counts[name]
+
+    def masks(self) -> dict[str, Tensor]:
+        """Per layer, the sorted flat positions of the top-k |score| (k from its density)."""
+        return {name: topk_index(self.score(name), layer.k) for name, layer in self.layers.items()}
+
+    def _forward_hook(self, name: str) -> Any:
+        def hook(module: nn.Module, args: tuple[Any, ...], output: Tensor) -> Tensor | None:
+            if not torch.is_grad_enabled():
+                return None
+            x2d = args[0].detach().reshape(-1, args[0].shape[-1])
+            changed = None
+            if not output.requires_grad:
+                # Nothing upstream trains (spa_only collection): a zero that needs grad
+                # makes backward reach every layer without changing any value.
+                probe = torch.zeros((), dtype=output.dtype, device=output.device)
+                output = changed = output + probe.requires_grad_()
+            output.register_hook(lambda g: self._add(name, x2d, g))  # type: ignore[no-untyped-call]
+            return changed
+
+        return hook
+
+    def _add(self, name: str, x2d: Tensor, grad_out: Tensor) -> None:
+        g2d = grad_out.detach().reshape(-1, grad_out.shape[-1]).float()
+        sample = g2d.t() @ x2d.float()
+        if self.mode == "mean_squared":
+            sample.square_()
+        if name in self._sums:
+            self._sums[name].add_(sample.to(self.score_device))
+            self._counts[name] += 1
+            return
+        if self.score_dir is None:
+            self._sums[name] = sample.to(self.score_device)
+        else:
+            self.score_dir.mkdir(parents=True, exist_ok=True)
+            path = self.score_dir / f"score-{len(self._files):05d}.f32"
+            self._files.append(path)
+            mapped = torch.from_file(
+                str(path), shared=True, size=sample.numel(), dtype=torch.float32
+            )
+            self._sums[name] = mapped.view(sample.shape).copy_(sample)
+        self._counts[name] = 1
+
+
+def topk_index(score: Tensor, k: int) -> Tensor:
+    """Sorted flat row-major positions of the k largest |score| entries (int64)."""
+    if k == 0:
+        return torch.zeros(0, dtype=torch.int64)
+    flat = score.reshape(-1).abs()
+    if k > flat.numel():
+        raise MaskError(f"k={k} exceeds the {flat.numel()} entries of the score")
+    return torch.topk(flat, k, sorted=False).indices.sort().values.to(torch.int64)
+
+
+def save_masks(
+    path: str | Path, masks: Mapping[str, Tensor], shapes: Mapping[str, tuple[int, int]]
+) -> None:
+    """Write per-layer positions (int64) and shapes to one safetensors file, atomically."""
+    if set(masks) != set(shapes):
+        raise MaskError("masks and shapes must name the same layers")
+    tensors = {
+        name: idx.detach().to("cpu", torch.int64).contiguous() for name, idx in masks.items()
+    }
+    meta = {
+        "format": MASK_FORMAT,
+        "version": str(MASK_FORMAT_VERSION),
+        "shapes": json.dumps({n: list(s) for n, s in shapes.items()}, sort_keys=True),
+    }
+    replace_atomically(Path(path), lambda tmp: save_file(tensors, str(tmp), metadata=meta))
+
+
+def load_masks(path: str | Path) -> tuple[dict[str, Tensor], dict[str, tuple[int, int]]]:
+    """Read a file written by save_masks: (positions per layer, shape per layer)."""
+    p = Path(path)
+    if not p.is_file():
+        raise AdapterFormatError(f"mask file not found: {p}")
+    from safetensors import safe_open
+
+    with safe_open(str(p), framework="pt") as f:
+        meta = f.metadata() or {}
+    if meta.get("format") != MASK_FORMAT:
+        raise AdapterFormatError(f"{p} is not a RoSA mask file (format {meta.get('format')!r})")
+    if int(meta.get("version", "0")) > MASK_FORMAT_VERSION:
+        raise AdapterFormatError(f"{p} has mask format version {meta['version']}, newer than ours")
+    shapes = {n: (int(s[0]), int(s[1])) for n, s in json.loads(meta["shapes"]).items()}
+    return load_file(str(p)), shapes
