@@ -35,8 +35,24 @@ class StoreError(PanzaError):
     """The state database cannot be opened, migrated or written."""
 
 
+class IndexStoreError(PanzaError):
+    """The retrieval index or its embedding model cannot be loaded, built or searched."""
+
+
+class SecretsError(PanzaError):
+    """The OS keyring is missing, insecure or refused access."""
+
+
 class SourceError(PanzaError):
     """A mail source (mbox, IMAP, Gmail) failed."""
+
+    def __init__(self, message: str, account: str = "") -> None:
+        self.account = account
+        super().__init__(message)
+
+
+class AuthError(SourceError):
+    """The server refused our credentials: the account needs re-authentication; never retried."""
 
 
 class MboxError(SourceError, UserError):

@@ -12,17 +12,19 @@ import hashlib
 import logging
 import multiprocessing
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from panza.daemon.mail.clean import CleanRules, clean_message
 from panza.daemon.mail.language import warm_up
 from panza.daemon.mail.parse import parse_message
 from panza.daemon.sources.mbox import envelope_date, read_mbox
 from panza.daemon.store import EmailRecord, InsertResult, Store, insert_emails
+from panza.daemon.store.state import set_cursor
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +149,36 @@ def ingest(
     if batch:
         flush()
     return total
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a source stands in one folder; stored with the batch it covers."""
+
+    folder: str
+    value: dict[str, Any]
+
+
+def ingest_batch(
+    store: Store,
+    mails: Sequence[RawMail],
+    rules: CleanRules,
+    account: str,
+    *,
+    max_bytes: int,
+    test_fraction: float = 0.1,
+    cursor: Cursor | None = None,
+) -> InsertResult:
+    """Clean and store one batch and advance ``cursor`` in the same durable transaction.
+
+    A kill at any moment leaves either the batch and its cursor, or neither.
+    """
+    records = [to_record(m, rules, account, max_bytes) for m in mails]
+    with store.write(durable=cursor is not None) as conn:
+        result = insert_emails(conn, records, test_fraction)
+        if cursor is not None:
+            set_cursor(conn, account, cursor.folder, cursor.value)
+    return result
 
 
 def mbox_mails(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[RawMail]:

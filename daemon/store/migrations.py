@@ -85,4 +85,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        2,
+        "account_status",
+        """
+        CREATE TABLE account_status (
+            account      TEXT PRIMARY KEY,
+            state        TEXT NOT NULL CHECK (state IN ('ok', 'auth_needed', 'error')),
+            message      TEXT NOT NULL DEFAULT '',
+            last_sync_at TEXT,
+            last_new     INTEGER NOT NULL DEFAULT 0,
+            updated_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        );
+        """,
+    ),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from typing import Any, Literal
 
 
 def get_cursor(conn: sqlite3.Connection, account: str, folder: str) -> dict[str, Any] | None:
@@ -123,3 +123,38 @@ def record_feedback(conn: sqlite3.Connection, draft_id: str, sent_text: str) -> 
         (sent_text, draft_id),
     )
     return cur.rowcount == 1
+
+
+AccountState = Literal["ok", "auth_needed", "error"]
+
+
+def set_account_status(
+    conn: sqlite3.Connection, account: str, state: AccountState, message: str = "", new: int = 0
+) -> None:
+    """Record the outcome of a sync; ``ok`` also stamps the last successful sync time."""
+    conn.execute(
+        "INSERT INTO account_status (account, state, message, last_sync_at, last_new)"
+        " VALUES (?1, ?2, ?3, CASE WHEN ?2 = 'ok' THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END,"
+        " ?4) ON CONFLICT (account) DO UPDATE SET state = excluded.state,"
+        " message = excluded.message,"
+        " last_sync_at = COALESCE(excluded.last_sync_at, account_status.last_sync_at),"
+        " last_new = CASE WHEN excluded.state = 'ok' THEN excluded.last_new"
+        " ELSE account_status.last_new END,"
+        " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        (account, state, message, new),
+    )
+
+
+def account_status(conn: sqlite3.Connection, account: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        "SELECT account, state, message, last_sync_at, last_new, updated_at FROM account_status"
+        " WHERE account = ?",
+        (account,),
+    ).fetchone()
+    return None if row is None else dict(row)
+
+
+def forget_account(conn: sqlite3.Connection, account: str) -> None:
+    """Drop an account's cursors and status (its emails stay: they are the user's writing)."""
+    conn.execute("DELETE FROM sync_cursors WHERE account = ?", (account,))
+    conn.execute("DELETE FROM account_status WHERE account = ?", (account,))
