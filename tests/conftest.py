@@ -18,3 +18,26 @@ def panza_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     home = tmp_path / "panza-home"
     monkeypatch.setenv("PANZA_HOME", str(home))
     yield home
+
+
+@pytest.fixture
+def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A real file-backed keyring in a temp dir, chosen explicitly as a user would.
+
+    Yields the environment variables that select it, for subprocesses.
+    """
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    env = {
+        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+        "XDG_DATA_HOME": str(tmp_path / "keyring-data"),
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(PlaintextKeyring())
+    try:
+        yield env
+    finally:
+        keyring.set_keyring(previous)

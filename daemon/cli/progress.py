@@ -31,6 +31,13 @@ class Progress:
             self._bar.update(position - self._pos)
         self._pos = max(self._pos, position)
 
+    def set(self, done: int, total: int | None) -> None:
+        """Move to ``done`` of ``total`` (the total may become known late)."""
+        if self._bar is not None and total is not None and self._bar.total != total:
+            self._bar.total = total
+            self._bar.refresh()
+        self.update_to(done)
+
     def __enter__(self) -> Progress:
         return self
 

@@ -56,11 +56,13 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
 
 
 def test_failed_migration_rolls_back(tmp_path: Path) -> None:
-    bad = (*MIGRATIONS, Migration(2, "broken", "CREATE TABLE ok (x); CREATE TABLE ok (x);"))
+    latest = max(m.number for m in MIGRATIONS)
+    broken = Migration(latest + 1, "broken", "CREATE TABLE ok (x); CREATE TABLE ok (x);")
+    bad = (*MIGRATIONS, broken)
     with pytest.raises(sqlite3.OperationalError):
         Store(tmp_path / "a.db", bad)
     with Store(tmp_path / "a.db") as s:
-        assert s.schema_version == 1
+        assert s.schema_version == latest
         tables = {r[0] for r in s.conn.execute("SELECT name FROM sqlite_master")}
         assert "ok" not in tables
 

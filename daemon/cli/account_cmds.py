@@ -1,0 +1,118 @@
+"""``panza account add|list|remove`` and ``panza sync``.
+
+Each source contributes its ``account add KIND`` sub-command through
+:data:`ADD_KINDS` (a module with ``register_add(subparsers)``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from types import ModuleType
+from typing import Any
+
+from panza.daemon.cli import context
+from panza.daemon.cli.progress import Progress
+from panza.daemon.config.edit import remove_account
+from panza.daemon.errors import SecretsError
+from panza.daemon.secrets import delete_secret
+from panza.daemon.store.state import account_status, forget_account
+from panza.daemon.sync import SyncOutcome, sync_accounts
+
+ADD_KINDS: tuple[ModuleType, ...] = ()
+SECRET_KINDS = ("password", "token")
+
+
+def register(sub: Any) -> None:
+    account = sub.add_parser("account", help="add, list or remove mail accounts")
+    acc_sub = account.add_subparsers(dest="account_command", metavar="ACTION")
+    acc_sub.required = True
+    add = acc_sub.add_parser("add", help="add an account (its secret goes to the OS keyring)")
+    add_sub = add.add_subparsers(dest="kind", metavar="KIND")
+    add_sub.required = True
+    for kind in ADD_KINDS:
+        kind.register_add(add_sub)
+    lst = acc_sub.add_parser("list", help="accounts with their sync state")
+    lst.set_defaults(func=cmd_list)
+    rm = acc_sub.add_parser("remove", help="forget an account (its stored emails stay)")
+    rm.add_argument("name")
+    rm.set_defaults(func=cmd_remove)
+
+    sync = sub.add_parser("sync", help="pull new sent mail from every account now")
+    sync.add_argument("--account", metavar="NAME", help="only this account")
+    sync.set_defaults(func=cmd_sync)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    config = context.config()
+    if not config.accounts:
+        print("No accounts yet. Add one with: panza account add imap|gmail NAME ...")
+        return 0
+    with context.open_store() as store:
+        for name, account in config.accounts.items():
+            status = account_status(store.conn, name)
+            where = getattr(account, "host", "") or "Gmail API"
+            if status is None:
+                state = "never synced"
+            elif status["state"] == "ok":
+                state = f"ok, last sync {status['last_sync_at'][:16].replace('T', ' ')} UTC"
+            elif status["state"] == "auth_needed":
+                state = f"re-authentication needed: {status['message']}"
+            else:
+                state = f"error: {status['message']}"
+            print(f"{name:<16} {account.kind:<6} {where:<28} {state}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    where = context.current_paths()
+    remove_account(where.config_file, args.name)
+    removed = []
+    try:
+        removed = [k for k in SECRET_KINDS if delete_secret(args.name, k)]
+    except SecretsError as exc:
+        print(f"warning: {exc}", file=sys.stderr)
+    with context.open_store() as store, store.write() as conn:
+        forget_account(conn, args.name)
+    secrets = f", its {' and '.join(removed)} deleted from the keyring" if removed else ""
+    print(f"Removed account {args.name}{secrets}. Emails already imported stay.")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    config = context.config()
+    if not config.accounts:
+        print("No accounts to sync. Add one with: panza account add imap|gmail NAME ...")
+        return 0
+    bars: list[Progress] = []
+
+    def progress(name: str) -> Any:
+        bar = Progress(None, unit="msg", desc=name)
+        bars.append(bar)
+        return lambda done, total: bar.set(done, total)
+
+    with context.open_store() as store:
+        try:
+            outcomes = sync_accounts(store, config, only=args.account, progress=progress)
+        finally:
+            for bar in bars:
+                bar.__exit__(None, None, None)
+    for outcome in outcomes:
+        print(describe(outcome))
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+def describe(outcome: SyncOutcome) -> str:
+    """One line per account: what came in, or what went wrong and what to do."""
+    if outcome.auth_needed:
+        return (
+            f"{outcome.account}: re-authentication needed ({outcome.error});"
+            f" run: panza account remove {outcome.account} and add it again"
+        )
+    if outcome.error:
+        return f"{outcome.account}: failed: {outcome.error}"
+    r = outcome.result
+    return (
+        f"{outcome.account}: {r.kept} new kept, {sum(r.discarded.values())} new discarded,"
+        f" {r.duplicates} already stored"
+    )
