@@ -1,0 +1,85 @@
+"""A blocking client of the daemon socket for the CLI and the tray (stdlib only)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from panza.daemon.errors import PanzaError
+
+
+class DaemonUnavailable(PanzaError):
+    """Nothing answers on the socket."""
+
+
+class DaemonError(PanzaError):
+    """The daemon answered with an error reply."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(f"{message} ({code})")
+
+
+class Client:
+    """One connection; :meth:`call` sends a request and waits for its reply."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, path: Path, timeout: float | None = 30.0) -> None:
+        self.path = path
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.settimeout(timeout)
+        try:
+            self._sock.connect(str(path))
+        except OSError as exc:
+            self._sock.close()
+            raise DaemonUnavailable(
+                f"the Panza daemon is not running (no answer on {path}: {exc.strerror});"
+                " start it with: panza daemon"
+            ) from None
+        self._file = self._sock.makefile("rb")
+
+    def messages(self) -> Iterator[dict[str, Any]]:
+        for line in self._file:
+            yield json.loads(line)
+
+    def send(self, method: str, params: dict[str, Any] | None = None) -> str:
+        request_id = f"cli{next(self._ids)}"
+        line = {"v": 1, "id": request_id, "method": method, "params": params or {}}
+        self._sock.sendall(json.dumps(line).encode() + b"\n")
+        return request_id
+
+    def call(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Send one request, pass its events to ``on_event``, return its result."""
+        request_id = self.send(method, params)
+        for message in self.messages():
+            if message.get("id") != request_id:
+                continue
+            if "event" in message:
+                if on_event is not None:
+                    on_event(message)
+                continue
+            if message.get("ok"):
+                return dict(message.get("result") or {})
+            error = message.get("error") or {}
+            raise DaemonError(str(error.get("code")), str(error.get("message")))
+        raise DaemonUnavailable("the daemon closed the connection before replying")
+
+    def close(self) -> None:
+        self._file.close()
+        self._sock.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,216 @@
+"""The daemon's Unix-socket server: newline-delimited JSON, one task per request.
+
+The socket lives in a 0700 directory and is itself 0600; a client whose peer
+uid differs from the daemon's is refused. A bad line gets a ``bad_request``
+(or ``too_large``) reply and the connection stays usable; a client that goes
+away has its running requests cancelled; nothing a client sends can stop the
+server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import socket
+import struct
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from panza.daemon.errors import PanzaError, UserError
+from panza.daemon.paths import ensure_private_dir
+from panza.daemon.protocol import (
+    MAX_LINE,
+    ProtocolError,
+    Request,
+    encode,
+    parse_request,
+    reply_error,
+    reply_ok,
+)
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[dict[str, Any]], Awaitable[None]]
+Handler = Callable[[Request, Emit], Awaitable[dict[str, Any]]]
+
+
+class AlreadyRunning(PanzaError):
+    """Another daemon already answers on the socket."""
+
+
+def peer_uid(sock: socket.socket) -> int | None:
+    """The uid of the process at the other end of a Unix socket, if the OS tells."""
+    if hasattr(socket, "SO_PEERCRED"):
+        raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        return int(struct.unpack("3i", raw)[1])
+    if sys.platform == "darwin":  # LOCAL_PEERCRED on SOL_LOCAL gives a struct xucred
+        raw = sock.getsockopt(0, 0x001, struct.calcsize("IIh16I"))
+        return int(struct.unpack_from("II", raw)[1])
+    return None
+
+
+class _Connection:
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+        self.lock = asyncio.Lock()
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        async with self.lock:
+            if self.writer.is_closing():
+                return
+            self.writer.write(encode(message))
+            with contextlib.suppress(ConnectionError):
+                await self.writer.drain()
+
+
+class Server:
+    """Serves ``handlers`` (method name -> coroutine) on the socket at ``path``."""
+
+    def __init__(
+        self, path: Path, handlers: dict[str, Handler], allowed_uid: int | None = None
+    ) -> None:
+        self.path = path
+        self.handlers = handlers
+        self.allowed_uid = os.getuid() if allowed_uid is None else allowed_uid
+        self._server: asyncio.AbstractServer | None = None
+        self._connections: set[_Connection] = set()
+
+    async def start(self) -> None:
+        ensure_private_dir(self.path.parent)
+        if self.path.exists() or self.path.is_symlink():
+            if await _answers(self.path):
+                raise AlreadyRunning(f"a Panza daemon is already running on {self.path}")
+            self.path.unlink()  # left behind by a daemon that was killed
+        old = os.umask(0o177)  # the socket is born 0600: no window where others may connect
+        try:
+            self._server = await asyncio.start_unix_server(
+                self._serve, path=str(self.path), limit=MAX_LINE + 1
+            )
+        finally:
+            os.umask(old)
+        os.chmod(self.path, 0o600)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self._connections):
+            for task in conn.tasks.values():
+                task.cancel()
+            conn.writer.close()
+        if self._server is not None:
+            await self._server.wait_closed()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        uid = peer_uid(sock) if sock is not None else None
+        if uid is None or uid != self.allowed_uid:
+            log.warning("refused a client with uid %s", uid)
+            writer.close()
+            return
+        conn = _Connection(writer)
+        self._connections.add(conn)
+        try:
+            while True:
+                line = await _read_line(reader)
+                if line is None:
+                    break
+                await self._dispatch(conn, line)
+        except ConnectionError:
+            pass
+        finally:
+            self._connections.discard(conn)
+            for task in conn.tasks.values():
+                task.cancel()  # nobody is listening for the result any more
+            writer.close()
+
+    async def _dispatch(self, conn: _Connection, line: bytes | _TooLarge) -> None:
+        if isinstance(line, _TooLarge):
+            await conn.send(reply_error(None, "too_large", f"request over {MAX_LINE} bytes"))
+            return
+        if not line.strip():
+            return
+        try:
+            req = parse_request(line)
+        except ProtocolError as exc:
+            await conn.send(reply_error(exc.request_id, exc.code, exc.message))
+            return
+        if req.method == "cancel":
+            target = conn.tasks.get(req.params.target)
+            if target is not None:
+                target.cancel()
+            await conn.send(reply_ok(req.id, {"cancelled": target is not None}))
+            return
+        if req.id in conn.tasks:
+            await conn.send(reply_error(req.id, "bad_request", f"id {req.id!r} is in use"))
+            return
+        task = asyncio.create_task(self._run(conn, req))
+        conn.tasks[req.id] = task
+        task.add_done_callback(functools.partial(_forget, conn.tasks, req.id))
+
+    async def _run(self, conn: _Connection, req: Request) -> None:
+        handler = self.handlers.get(req.method)
+        try:
+            if handler is None:
+                raise ProtocolError("unavailable", f"{req.method} is not available in this daemon")
+            result = await handler(req, conn.send)
+        except asyncio.CancelledError:
+            await conn.send(reply_error(req.id, "cancelled", "cancelled"))
+            return
+        except ProtocolError as exc:
+            await conn.send(reply_error(req.id, exc.code, exc.message))
+            return
+        except UserError as exc:
+            await conn.send(reply_error(req.id, "bad_request", str(exc)))
+            return
+        except PanzaError as exc:
+            await conn.send(reply_error(req.id, "unavailable", str(exc)))
+            return
+        except Exception:
+            log.exception("request %s (%s) failed", req.id, req.method)
+            await conn.send(reply_error(req.id, "internal", "internal error; see the daemon log"))
+            return
+        await conn.send(reply_ok(req.id, result))
+
+
+def _forget(tasks: dict[str, asyncio.Task[None]], request_id: str, _task: object) -> None:
+    tasks.pop(request_id, None)
+
+
+class _TooLarge:
+    pass
+
+
+async def _read_line(reader: asyncio.StreamReader) -> bytes | _TooLarge | None:
+    """The next line; ``_TooLarge`` after skipping an over-long one; None at end of input."""
+    try:
+        return await reader.readuntil(b"\n")
+    except asyncio.IncompleteReadError as exc:
+        return exc.partial or None
+    except asyncio.LimitOverrunError as exc:
+        consumed = exc.consumed
+    while True:  # drop the rest of the over-long line, keep the connection
+        await reader.readexactly(consumed)
+        try:
+            await reader.readuntil(b"\n")
+            return _TooLarge()
+        except asyncio.IncompleteReadError:
+            return None
+        except asyncio.LimitOverrunError as exc:
+            consumed = exc.consumed
+
+
+async def _answers(path: Path) -> bool:
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_unix_connection(str(path)), 2.0)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    return True
