@@ -1,0 +1,166 @@
+"""The daemon's composition root: start the parts in order, stop them in reverse.
+
+``panza daemon`` runs :func:`main` in the foreground (logs to stderr and to
+``logs/daemon.log``); the systemd/launchd service runs the same command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import logging.handlers
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from panza.daemon import paths as panza_paths
+from panza.daemon.config import load_config
+from panza.daemon.errors import ConfigError, PanzaError
+from panza.daemon.handlers import Handlers
+from panza.daemon.jobs import Jobs
+from panza.daemon.schedule import Schedules
+from panza.daemon.server import AlreadyRunning, Server
+from panza.daemon.service import Service
+from panza.daemon.store import Store
+from panza.daemon.watch import Watcher
+
+log = logging.getLogger("panza.daemon")
+
+
+@contextlib.contextmanager
+def instance_lock(run_dir: Path) -> Iterator[None]:
+    """Hold ``daemon.lock`` for the daemon's lifetime: one daemon per user."""
+    panza_paths.ensure_private_dir(run_dir)
+    fd = os.open(run_dir / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AlreadyRunning(f"a Panza daemon is already running ({run_dir})") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)
+
+
+def setup_logging(logs_dir: Path, verbose: bool = False) -> None:
+    panza_paths.ensure_private_dir(logs_dir)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    to_file = logging.handlers.RotatingFileHandler(
+        logs_dir / "daemon.log", maxBytes=5 << 20, backupCount=3, encoding="utf-8"
+    )
+    to_stderr = logging.StreamHandler()
+    root = logging.getLogger()
+    for old in list(root.handlers):  # the CLI's one-line stderr setup
+        root.removeHandler(old)
+    for handler in (to_file, to_stderr):
+        handler.setFormatter(fmt)
+        root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+class Daemon:
+    """The running daemon; :meth:`run` returns after SIGTERM/SIGINT or :meth:`stop`."""
+
+    def __init__(self, where: panza_paths.Paths, extra_handlers: dict[str, Any] | None = None):
+        self.paths = where
+        self.extra_handlers = extra_handlers or {}
+        self._stop: asyncio.Event | None = None
+        self._tasks: set[asyncio.Future[None]] = set()
+        self.ready = asyncio.Event()
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+
+    async def run(self) -> None:
+        self._stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+        with instance_lock(self.paths.run_dir), Store(self.paths.db_file) as store:
+            config = load_config(self.paths.config_file)
+            service = Service(self.paths, config, store)
+            jobs = Jobs()
+            schedules = Schedules(sync=lambda: self._scheduled_sync(service, jobs))
+            handlers = Handlers(
+                service,
+                jobs,
+                on_pause=schedules.pause,
+                on_resume=schedules.resume,
+                extra=self.extra_handlers,
+            )
+            server = Server(self.paths.socket_file, handlers.table())
+            watcher = Watcher(
+                loop,
+                self.paths.config_file,
+                self.paths.import_dir,
+                on_config=lambda: self._reload(service, schedules),
+                on_mbox=lambda path: self._import(service, jobs, path),
+            )
+            await server.start()
+            try:
+                schedules.start(config.schedule)
+                try:
+                    watcher.start()
+                    try:
+                        log.info("ready on %s", self.paths.socket_file)
+                        self.ready.set()
+                        await self._stop.wait()
+                        log.info("stopping")
+                    finally:
+                        watcher.stop()
+                finally:
+                    schedules.stop()
+            finally:
+                await server.stop()
+                jobs.shutdown()
+        log.info("stopped")
+
+    async def _scheduled_sync(self, service: Service, jobs: Jobs) -> None:
+        if service.paused or not service.config.accounts or jobs.is_running("sync"):
+            return
+        try:
+            await jobs.run("sync", lambda progress: service.sync(progress))
+        except Exception:
+            log.exception("scheduled sync failed")
+
+    def _reload(self, service: Service, schedules: Schedules) -> None:
+        with contextlib.suppress(ConfigError):  # logged and shown in status; old config kept
+            schedules.apply(service.reload_config().schedule)
+
+    def _import(self, service: Service, jobs: Jobs, path: Path) -> None:
+        async def go() -> None:
+            try:
+                result = await jobs.run(
+                    f"import {path.name}", lambda progress: service.import_mbox(path, progress)
+                )
+                log.info(
+                    "imported %s: %d kept, %d discarded, %d already stored",
+                    path.name,
+                    result.kept,
+                    sum(result.discarded.values()),
+                    result.duplicates,
+                )
+            except PanzaError as exc:
+                log.warning("import of %s failed: %s", path.name, exc)
+
+        task = asyncio.ensure_future(go())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def main(verbose: bool = False) -> int:
+    """Run the daemon in the foreground until SIGTERM/SIGINT."""
+    # Torch's OpenMP threads spin while waiting; on a shared desktop that steals a core.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    where = panza_paths.resolve()
+    setup_logging(where.logs_dir, verbose)
+    asyncio.run(Daemon(where).run())
+    return 0

@@ -1,0 +1,98 @@
+"""Protocol methods -> service operations. Each handler is a coroutine (request, emit)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from panza.daemon.jobs import Jobs
+from panza.daemon.protocol import FeedbackParams, ProtocolError, Request, SyncParams
+from panza.daemon.server import Emit, Handler
+from panza.daemon.service import Service
+from panza.daemon.sync import SyncOutcome
+
+VERSION = "0.1.0"
+
+
+@dataclass
+class Handlers:
+    """The daemon's methods; ``extra`` adds those provided by optional parts (draft, retrain)."""
+
+    service: Service
+    jobs: Jobs
+    on_pause: Any = None
+    on_resume: Any = None
+    on_stop: Any = None
+    extra: dict[str, Handler] = field(default_factory=dict)
+
+    def table(self) -> dict[str, Handler]:
+        return {
+            "ping": self.ping,
+            "status": self.status,
+            "sync": self.sync,
+            "pause": self.pause,
+            "resume": self.resume,
+            "feedback": self.feedback,
+            "reload": self.reload,
+            **self.extra,
+        }
+
+    async def ping(self, req: Request, emit: Emit) -> dict[str, Any]:
+        return {"pong": True, "version": VERSION, "pid": os.getpid()}
+
+    async def status(self, req: Request, emit: Emit) -> dict[str, Any]:
+        status = self.service.status()
+        status["jobs"] = self.jobs.snapshot()
+        status["running"] = self.jobs.running()
+        return status
+
+    async def sync(self, req: Request, emit: Emit) -> dict[str, Any]:
+        params: SyncParams = req.params
+        outcomes = await self.jobs.run(
+            "sync",
+            lambda progress: self.service.sync(progress, params.account),
+            emit,
+            req.id,
+            summarize=_summarize_sync,
+        )
+        return _summarize_sync(outcomes)
+
+    async def pause(self, req: Request, emit: Emit) -> dict[str, Any]:
+        self.service.paused = True
+        if self.on_pause:
+            self.on_pause()
+        return {"paused": True}
+
+    async def resume(self, req: Request, emit: Emit) -> dict[str, Any]:
+        self.service.paused = False
+        if self.on_resume:
+            self.on_resume()
+        return {"paused": False}
+
+    async def feedback(self, req: Request, emit: Emit) -> dict[str, Any]:
+        params: FeedbackParams = req.params
+        if not self.service.feedback(params.draft_id, params.text):
+            raise ProtocolError("bad_request", f"no draft with id {params.draft_id!r}")
+        return {"recorded": True}
+
+    async def reload(self, req: Request, emit: Emit) -> dict[str, Any]:
+        self.service.reload_config()  # a ConfigError becomes a bad_request with every problem
+        return {"reloaded": True}
+
+
+def _summarize_sync(outcomes: list[SyncOutcome]) -> dict[str, Any]:
+    return {
+        "accounts": [
+            {
+                "account": o.account,
+                "ok": o.ok,
+                "error": o.error,
+                "auth_needed": o.auth_needed,
+                "kept": o.result.kept,
+                "discarded": sum(o.result.discarded.values()),
+                "duplicates": o.result.duplicates,
+            }
+            for o in outcomes
+        ]
+    }

@@ -1,0 +1,107 @@
+"""Background jobs (sync, index, import, training): one at a time per name, progress visible.
+
+Jobs are blocking functions run in worker threads; their progress updates the
+state ``status`` reports and, when a client asked for the job, streams to it
+as ``progress`` events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
+
+from panza.daemon.protocol import ProtocolError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# stage, done, total
+Progress = Callable[[str, int, int | None], None]
+Emit = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class JobState:
+    """What ``status`` shows about one job."""
+
+    name: str
+    running: bool = False
+    stage: str = ""
+    done: int = 0
+    total: int | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    last_error: str | None = None
+    last_result: dict[str, Any] = field(default_factory=dict)
+
+
+class Jobs:
+    """Runs named jobs in threads; a second start of a running job is ``busy``."""
+
+    def __init__(self, workers: int = 4) -> None:
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="panza-job")
+        self.states: dict[str, JobState] = {}
+        self._sending: set[asyncio.Future[None]] = set()
+
+    def running(self) -> list[str]:
+        return [name for name, s in self.states.items() if s.running]
+
+    def is_running(self, name: str) -> bool:
+        state = self.states.get(name)
+        return state is not None and state.running
+
+    async def run(
+        self,
+        name: str,
+        fn: Callable[[Progress], T],
+        emit: Emit | None = None,
+        request_id: str | None = None,
+        summarize: Callable[[T], dict[str, Any]] | None = None,
+    ) -> T:
+        """Run ``fn(progress)`` in a thread; raise ``busy`` if ``name`` is already running."""
+        if self.is_running(name):
+            raise ProtocolError("busy", f"{name} is already running")
+        loop = asyncio.get_running_loop()
+        state = self.states.setdefault(name, JobState(name))
+        state.running, state.started_at, state.last_error = True, time.time(), None
+        state.stage, state.done, state.total = "starting", 0, None
+
+        def progress(stage: str, done: int, total: int | None) -> None:
+            state.stage, state.done, state.total = stage, done, total
+            if emit is not None and request_id is not None:
+                message = {
+                    "id": request_id,
+                    "event": "progress",
+                    "stage": stage,
+                    "done": done,
+                    "total": total,
+                }
+                loop.call_soon_threadsafe(self._send, emit, message)
+
+        try:
+            result = await loop.run_in_executor(self._pool, fn, progress)
+        except BaseException as exc:
+            state.last_error = str(exc) or type(exc).__name__
+            raise
+        finally:
+            state.running, state.finished_at = False, time.time()
+        if summarize is not None:
+            state.last_result = summarize(result)
+        return result
+
+    def _send(self, emit: Emit, message: dict[str, Any]) -> None:
+        # Keep a reference until sent: the loop holds tasks only weakly.
+        task = asyncio.ensure_future(emit(message))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        return {name: asdict(s) for name, s in self.states.items()}
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

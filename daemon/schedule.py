@@ -1,0 +1,64 @@
+"""The daemon's schedules (APScheduler): periodic sync, and the retraining trigger.
+
+One instance per job, missed runs coalesced, a grace period for a machine
+that slept; pause stops them all, resume starts them again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from panza.daemon.config import ScheduleConfig
+
+log = logging.getLogger(__name__)
+Job = Callable[[], Awaitable[None]]
+_DEFAULTS = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 600}
+
+
+class Schedules:
+    """Owns the scheduler; ``apply`` (re)installs jobs from the config."""
+
+    def __init__(self, sync: Job, retrain: Job | None = None) -> None:
+        self._sync, self._retrain = sync, retrain
+        self._scheduler = AsyncIOScheduler(job_defaults=_DEFAULTS)
+
+    def start(self, config: ScheduleConfig) -> None:
+        self.apply(config)
+        self._scheduler.start()
+
+    def apply(self, config: ScheduleConfig) -> None:
+        self._scheduler.add_job(
+            self._sync,
+            IntervalTrigger(minutes=config.sync_minutes),
+            id="sync",
+            replace_existing=True,
+        )
+        if self._retrain is not None:
+            hour, minute = (int(x) for x in config.retrain_at.split(":"))
+            self._scheduler.add_job(
+                self._retrain,
+                CronTrigger(hour=hour, minute=minute),
+                id="retrain",
+                replace_existing=True,
+            )
+
+    def next_runs(self) -> dict[str, str | None]:
+        return {
+            job.id: job.next_run_time.isoformat() if job.next_run_time else None
+            for job in self._scheduler.get_jobs()
+        }
+
+    def pause(self) -> None:
+        self._scheduler.pause()
+
+    def resume(self) -> None:
+        self._scheduler.resume()
+
+    def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)

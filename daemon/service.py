@@ -1,0 +1,155 @@
+"""What the daemon does, as blocking operations on its state: sync, index, import, status.
+
+Handlers and schedules run these through :class:`panza.daemon.jobs.Jobs` in
+worker threads; nothing here knows about sockets.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from panza.daemon.config import Config, load_config
+from panza.daemon.errors import ConfigError
+from panza.daemon.index import EmailIndex, load_embedder, retrieve
+from panza.daemon.index.retrieve import Retrieved
+from panza.daemon.ingest import MBOX_ACCOUNT, ingest, mbox_mails
+from panza.daemon.jobs import Progress
+from panza.daemon.mail.clean import CleanRules
+from panza.daemon.paths import Paths
+from panza.daemon.store import InsertResult, Store, counts
+from panza.daemon.store.state import account_status, current_adapter, record_feedback
+from panza.daemon.sync import SyncOutcome, sync_accounts
+
+log = logging.getLogger(__name__)
+
+
+class Service:
+    """The daemon's state and the operations on it."""
+
+    def __init__(self, paths: Paths, config: Config, store: Store) -> None:
+        self.paths = paths
+        self.config = config
+        self.store = store
+        self.config_error: str | None = None
+        self.paused = False
+        self.started_at = time.time()
+        self._index: EmailIndex | None = None
+        self._index_lock = threading.Lock()
+
+    # --- config -----------------------------------------------------------------------
+    def reload_config(self) -> Config:
+        """Re-read the config; on error keep the current one and remember why."""
+        try:
+            config = load_config(self.paths.config_file)
+        except ConfigError as exc:
+            self.config_error = str(exc)
+            log.warning("config change not applied: %s", exc)
+            raise
+        self.config, self.config_error = config, None
+        log.info("config reloaded")
+        return config
+
+    # --- mail -------------------------------------------------------------------------
+    def sync(self, progress: Progress, account: str | None = None) -> list[SyncOutcome]:
+        """One sync pass; the index follows when mail came in."""
+
+        def per_account(name: str) -> Any:
+            return lambda done, total: progress(f"sync {name}", done, total)
+
+        outcomes = sync_accounts(self.store, self.config, only=account, progress=per_account)
+        if sum(o.result.new for o in outcomes):
+            self.update_index(progress)
+        return outcomes
+
+    def import_mbox(self, path: Path, progress: Progress) -> InsertResult:
+        """Import a dropped mbox file, then move it to ``import/done``."""
+        size = path.stat().st_size
+        result = ingest(
+            self.store,
+            mbox_mails(path, progress=lambda pos: progress("import", pos, size)),
+            CleanRules.from_config(self.config),
+            MBOX_ACCOUNT,
+            max_bytes=self.config.cleaning.max_message_bytes,
+            test_fraction=self.config.training.test_fraction,
+            workers=1,  # no fork from a threaded daemon
+        )
+        done = self.paths.import_dir / "done"
+        done.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(path), done / path.name)
+        if result.new:
+            self.update_index(progress)
+        return result
+
+    # --- retrieval --------------------------------------------------------------------
+    def index(self) -> EmailIndex:
+        with self._index_lock:
+            if self._index is None:
+                models = self.config.model
+                embedder = load_embedder(models.embedding, models.allow_download, models.device)
+                self._index = EmailIndex(self.paths.index_dir, embedder)
+            return self._index
+
+    def update_index(self, progress: Progress) -> dict[str, Any]:
+        index = self.index()
+        plan = index.plan(self.store.conn)
+        total = len(plan.embed)
+        report = index.apply(self.store.conn, plan, lambda n: progress("index", n, total))
+        return {
+            "embedded": report.embedded,
+            "removed": report.removed,
+            "indexed": report.indexed,
+            "rebuilt": report.rebuilt,
+        }
+
+    def retrieve(self, query: str, last_message: str | None = None) -> list[Retrieved]:
+        return retrieve(self.index(), self.store.conn, query, last_message=last_message)
+
+    # --- feedback and status ---------------------------------------------------------
+    def feedback(self, draft_id: str, text: str) -> bool:
+        with self.store.write() as conn:
+            return record_feedback(conn, draft_id, text)
+
+    def status(self) -> dict[str, Any]:
+        kept, discarded = counts(self.store.conn)
+        accounts = []
+        for name, account in self.config.accounts.items():
+            st = account_status(self.store.conn, name) or {}
+            accounts.append(
+                {
+                    "name": name,
+                    "kind": account.kind,
+                    "state": st.get("state", "never_synced"),
+                    "message": st.get("message", ""),
+                    "last_sync_at": st.get("last_sync_at"),
+                }
+            )
+        current = current_adapter(self.store.conn)
+        adapter = None
+        if current is not None:
+            row = self.store.conn.execute(
+                "SELECT version, method, created_at, email_count, metrics FROM adapter_versions"
+                " WHERE version = ?",
+                (current,),
+            ).fetchone()
+            adapter = dict(row) if row else None
+        return {
+            "paused": self.paused,
+            "config_error": self.config_error,
+            "uptime_s": round(time.time() - self.started_at, 1),
+            "accounts": accounts,
+            "emails": {
+                "kept": kept,
+                "discarded": sum(discarded.values()),
+                "discarded_by_reason": discarded,
+            },
+            "index": {
+                "loaded": self._index is not None,
+                "count": len(self._index) if self._index is not None else None,
+            },
+            "adapter": adapter,
+        }
