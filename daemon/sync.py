@@ -41,7 +41,9 @@ class SyncContext:
 SyncFn = Callable[[SyncContext], InsertResult]
 # kind -> the function, or "module:function" imported on first use (keeps heavy
 # client libraries out of commands that never sync).
-SYNCERS: dict[str, SyncFn | str] = {}
+SYNCERS: dict[str, SyncFn | str] = {
+    "gmail": "panza.daemon.sources.gmail:sync_account",
+}
 
 
 def _resolve(kind: str) -> SyncFn | None:

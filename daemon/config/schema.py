@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LANG = re.compile(r"^[a-z]{2}$")
@@ -66,13 +66,21 @@ class GmailAccount(_Strict):
 
     kind: Literal["gmail"]
     client_secrets: str = ""
+    # Where the Gmail API is served; empty means Google's. Set for a proxy or a test server.
+    api_endpoint: str = Field(default="", pattern=r"^(https?://\S+)?$")
 
 
 AccountConfig = Annotated[ImapAccount | GmailAccount, Field(discriminator="kind")]
 
 
 class ModelConfig(_Strict):
-    """Base model, playback model and embedding model; downloads only when allowed."""
+    """Base model, playback model and embedding model; downloads only when allowed.
+
+    ``base`` is a Hugging Face id, a local folder, or "panza-demo" (a small model Panza
+    builds on this machine). ``playback`` writes the instructions; empty means the base
+    model, "subject" uses each email's subject line (a stand-in for machines without an
+    instruction-following model).
+    """
 
     base: str = ""
     playback: str = ""
@@ -85,13 +93,42 @@ class ModelConfig(_Strict):
 
 
 class TrainingConfig(_Strict):
-    """Fine-tuning method and its main knobs (defaults follow the reference setup)."""
+    """Fine-tuning method and its knobs. Defaults are PanzaMail's reference configuration
+    (r 8, alpha 16, dropout 0.05, density 1%, all-linear, lr 1e-5, global batch 8 of
+    micro-batch 1, 8 warmup steps, 512 tokens, 5 epochs for RoSA/LoRA and 3 for full)."""
 
     method: Literal["rosa", "lora", "full"] = "rosa"
     epochs: int = Field(default=5, ge=1)
+    full_epochs: int = Field(default=3, ge=1)
     learning_rate: float = Field(default=1e-5, gt=0)
     max_length: int = Field(default=512, ge=32)
     test_fraction: float = Field(default=0.1, ge=0.0, lt=1.0)
+    batch_size: int = Field(default=8, ge=1)
+    micro_batch_size: int = Field(default=1, ge=1)
+    warmup_steps: int = Field(default=8, ge=0)
+    r: int = Field(default=8, ge=1)
+    alpha: float = Field(default=16.0, gt=0)
+    dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
+    density: float = Field(default=0.01, gt=0.0, lt=1.0)
+    target_modules: list[str] | Literal["all-linear"] = "all-linear"
+    # RoSA's "wl16": LoRA alone this many steps before the sparse mask is chosen.
+    mask_warmup_steps: int = Field(default=16, ge=0)
+    # Incremental runs: old emails replayed per new one, against forgetting.
+    replay_ratio: float = Field(default=1.0, ge=0.0)
+    # A new version becomes current unless its held-out loss is this much (relative)
+    # worse than the current one's; 2% absorbs the noise of small test splits.
+    acceptance_tolerance: float = Field(default=0.02, ge=0.0)
+    # Share of training emails shown with their most similar past emails (PanzaMail's 0.55).
+    rag_share: float = Field(default=0.55, ge=0.0, le=1.0)
+    rag_k: int = Field(default=3, ge=1, le=20)
+    playback_batch_size: int = Field(default=8, ge=1)
+    seed: int = 41
+
+    @model_validator(mode="after")
+    def _batches(self) -> TrainingConfig:
+        if self.micro_batch_size > self.batch_size:
+            raise ValueError("micro_batch_size cannot exceed batch_size")
+        return self
 
 
 class ScheduleConfig(_Strict):
