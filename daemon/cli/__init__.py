@@ -7,10 +7,24 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from panza.daemon.cli import account_cmds, daemon_cmds, index_cmds, mail_cmds, setup_cmds
+from panza.daemon.cli import (
+    account_cmds,
+    daemon_cmds,
+    index_cmds,
+    install_cmds,
+    mail_cmds,
+    setup_cmds,
+)
 from panza.daemon.errors import PanzaError
 
-COMMAND_GROUPS = (setup_cmds, mail_cmds, account_cmds, index_cmds, daemon_cmds)
+COMMAND_GROUPS = (
+    setup_cmds,
+    mail_cmds,
+    account_cmds,
+    index_cmds,
+    daemon_cmds,
+    install_cmds,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,56 @@
+"""``panza doctor``: check every piece, one line each with a fix; exit 1 when any failed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from panza.daemon import paths
+from panza.installer import checks, checks_install, services
+from panza.installer.checks import Check
+from panza.installer.layout import Layout
+from panza.installer.record import Record
+
+Say = Callable[[str], None]
+
+
+def run_checks(
+    layout: Layout, where: paths.Paths, commands: services.Commands, say: Say
+) -> list[Check]:
+    """Run every check in order, printing each line as soon as it is known."""
+    done: list[Check] = []
+
+    def report(*found: Check) -> None:
+        for check in found:
+            done.append(check)
+            say(format_check(check))
+
+    config_check, config = checks.config(where)
+    report(config_check)
+    report(checks.store(where))
+    report(checks.keyring())
+    if config is not None:
+        report(*checks.accounts(config))
+    report(checks_install.daemon(where))
+    report(checks_install.socket_permissions(where))
+    record = Record.load(layout.record_file)
+    report(*checks_install.manifests(layout, record))
+    report(checks_install.host(layout))
+    report(checks_install.service(layout, record, commands))
+    if config is not None:
+        report(*checks.models(config))
+    report(checks.disk(where))
+    return done
+
+
+def format_check(check: Check) -> str:
+    line = f"{check.status:<4}  {check.name:<20} {check.detail}"
+    if check.fix and check.status in ("FAIL", "warn"):
+        line += f"  -> fix: {check.fix}"
+    return line
+
+
+def doctor(layout: Layout, where: paths.Paths, commands: services.Commands, say: Say) -> int:
+    found = run_checks(layout, where, commands, say)
+    failed = [c.name for c in found if c.failed]
+    say(f"{len(failed)} problem(s): {', '.join(failed)}" if failed else "everything looks fine")
+    return 1 if failed else 0
