@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv test lint typecheck pytest demo bench clean
+.PHONY: venv sysdeps test lint typecheck pytest demo bench clean
 
 $(VENV)/.stamp: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,28 @@ lint: venv
 typecheck: venv build/typecheck/panza
 	$(VENV)/bin/mypy -p panza.daemon -p panza.training -p panza.native_host -p panza.installer
 
-pytest: venv
+# Debian packages the test tiers run against, installed only when missing and running
+# as root (CI containers); elsewhere say what to install.
+#   dovecot-imapd  the IMAP tier (the tests start Dovecot themselves, unprivileged, on loopback)
+#   xvfb           the tray's X11 tier (a real pystray icon on a virtual display)
+SYSDEPS := dovecot-imapd xvfb
+
+sysdeps:
+	@missing=""; \
+	for pkg in $(SYSDEPS); do \
+	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "ok installed" \
+	    || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	      --no-install-recommends $$missing; \
+	  else \
+	    echo "note: some test tiers need:$$missing (sudo apt-get install$$missing)"; \
+	  fi; \
+	fi
+
+pytest: venv sysdeps
 	$(VENV)/bin/pytest -q
 
 test: lint typecheck pytest

@@ -43,6 +43,7 @@ SyncFn = Callable[[SyncContext], InsertResult]
 # client libraries out of commands that never sync).
 SYNCERS: dict[str, SyncFn | str] = {
     "gmail": "panza.daemon.sources.gmail:sync_account",
+    "imap": "panza.daemon.sources.imap:sync_account",
 }
 
 

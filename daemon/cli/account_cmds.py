@@ -11,7 +11,7 @@ import sys
 from types import ModuleType
 from typing import Any
 
-from panza.daemon.cli import account_gmail, context
+from panza.daemon.cli import account_gmail, account_imap, context
 from panza.daemon.cli.progress import Progress
 from panza.daemon.config.edit import remove_account
 from panza.daemon.errors import SecretsError
@@ -19,7 +19,7 @@ from panza.daemon.secrets import delete_secret
 from panza.daemon.store.state import account_status, forget_account
 from panza.daemon.sync import SyncOutcome, sync_accounts
 
-ADD_KINDS: tuple[ModuleType, ...] = (account_gmail,)
+ADD_KINDS: tuple[ModuleType, ...] = (account_imap, account_gmail)
 SECRET_KINDS = ("password", "token")
 
 
