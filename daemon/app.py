@@ -94,6 +94,7 @@ class Daemon:
                 jobs,
                 on_pause=schedules.pause,
                 on_resume=schedules.resume,
+                on_stop=self.stop,
                 extra=self.extra_handlers,
             )
             server = Server(self.paths.socket_file, handlers.table())

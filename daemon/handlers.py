@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ class Handlers:
             "resume": self.resume,
             "feedback": self.feedback,
             "reload": self.reload,
+            "stop": self.stop,
             **self.extra,
         }
 
@@ -79,6 +81,12 @@ class Handlers:
     async def reload(self, req: Request, emit: Emit) -> dict[str, Any]:
         self.service.reload_config()  # a ConfigError becomes a bad_request with every problem
         return {"reloaded": True}
+
+    async def stop(self, req: Request, emit: Emit) -> dict[str, Any]:
+        """Shut the daemon down ("Quit Panza"); the stop begins once this reply is written."""
+        if self.on_stop:
+            asyncio.get_running_loop().call_soon(self.on_stop)
+        return {"stopping": True}
 
 
 def _summarize_sync(outcomes: list[SyncOutcome]) -> dict[str, Any]:

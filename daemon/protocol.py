@@ -92,6 +92,7 @@ PARAMS: dict[str, type[_Params]] = {
     "resume": NoParams,
     "feedback": FeedbackParams,
     "reload": NoParams,
+    "stop": NoParams,
 }
 
 

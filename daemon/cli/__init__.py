@@ -14,6 +14,7 @@ from panza.daemon.cli import (
     install_cmds,
     mail_cmds,
     setup_cmds,
+    tray_cmds,
 )
 from panza.daemon.errors import PanzaError
 
@@ -23,6 +24,7 @@ COMMAND_GROUPS = (
     account_cmds,
     index_cmds,
     daemon_cmds,
+    tray_cmds,
     install_cmds,
 )
 

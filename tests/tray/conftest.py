@@ -1,0 +1,107 @@
+"""Fixtures for the tray tests: a real `panza daemon` in a temp PANZA_HOME."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from panza.daemon import paths
+from panza.daemon.client import Client, DaemonUnavailable
+
+
+def where(home: Path) -> paths.Paths:
+    return paths.resolve({"PANZA_HOME": str(home)})
+
+
+def start(home: Path) -> subprocess.Popen[bytes]:
+    """Start `panza daemon` on ``home`` and wait until it answers ``ping``."""
+    env = {**os.environ, "PANZA_HOME": str(home)}
+    proc = subprocess.Popen(
+        # what `panza daemon` runs, without loading every other command group first
+        [sys.executable, "-c", "import sys; from panza.daemon.app import main; sys.exit(main())"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    sock = where(home).socket_file
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(proc.stdout.read().decode() if proc.stdout else "exited")
+        try:
+            with Client(sock, timeout=5) as c:
+                c.call("ping")
+            return proc
+        except DaemonUnavailable:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("daemon did not start")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> int:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    code = proc.wait(30)
+    if proc.stdout:
+        proc.stdout.close()
+    return code
+
+
+def wait_for(predicate, timeout: float = 15.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture(scope="session")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A PANZA_HOME right after `panza init` (made once, copied for each test)."""
+    home = tmp_path_factory.mktemp("tray") / "home"
+    env = {**os.environ, "PANZA_HOME": str(home)}
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "panza.daemon.cli", "init"),
+            *("--name", "Ada W", "--email", "ada@whitfield.example"),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return home
+
+
+@pytest.fixture
+def home(initialised: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(initialised, tmp_path / "home"))
+
+
+@dataclass
+class Running:
+    home: Path
+    where: paths.Paths
+    proc: subprocess.Popen[bytes]
+
+    def call(self, method: str) -> dict[str, object]:
+        with Client(self.where.socket_file, timeout=30) as c:
+            return c.call(method)
+
+
+@pytest.fixture
+def daemon(home: Path) -> Iterator[Running]:
+    proc = start(home)
+    try:
+        yield Running(home, where(home), proc)
+    finally:
+        stop(proc)

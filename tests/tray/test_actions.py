@@ -1,0 +1,209 @@
+"""Menu actions send the right requests to a real daemon; the tray follows it through restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from panza.daemon.protocol import Request
+from panza.daemon.server import Emit, Handler, Server
+from panza.daemon.tray.app import TrayApp
+from panza.daemon.tray.model import Action, State
+from tests.tray import replies
+from tests.tray.conftest import Running, start, stop, wait_for, where
+
+pytestmark = pytest.mark.integration
+
+
+def test_pause_resume_and_sync_reach_the_daemon(daemon: Running) -> None:
+    app = TrayApp(daemon.where, opener=lambda p: None)
+    assert app.refresh().state is State.IDLE
+
+    app.trigger(Action.PAUSE).join(30)  # the path a menu click takes: a background thread
+    assert daemon.call("status")["paused"] is True
+    view = app.refresh()
+    assert view.state is State.PAUSED and "Resume" in view.labels()
+
+    app.perform(Action.RESUME)
+    assert daemon.call("status")["paused"] is False
+    assert app.refresh().state is State.IDLE
+
+    app.perform(Action.SYNC)
+    jobs: Any = daemon.call("status")["jobs"]
+    assert jobs["sync"]["finished_at"] is not None  # the daemon ran a sync pass
+    assert "Sync: no accounts set up (panza account add)" in app.view.labels()
+    app.poller.close()
+
+
+def test_quit_stops_the_daemon_and_closes_the_tray(daemon: Running) -> None:
+    app = TrayApp(daemon.where)
+    app.refresh()
+    app.perform(Action.QUIT)
+    assert daemon.proc.wait(15) == 0  # a clean exit, not a kill
+    assert not daemon.where.socket_file.exists()
+    assert app.closing.is_set()
+    assert app.refresh().state is State.ERROR
+
+
+def test_stop_replies_then_the_daemon_exits(daemon: Running) -> None:
+    assert daemon.call("stop") == {"stopping": True}
+    assert daemon.proc.wait(15) == 0
+    assert not daemon.where.socket_file.exists()
+    lines = (daemon.where.logs_dir / "daemon.log").read_text().splitlines()
+    assert any(line.endswith("panza.daemon: stopping") for line in lines)
+    assert any(line.endswith("panza.daemon: stopped") for line in lines)
+
+
+def test_close_tray_leaves_the_daemon_running(daemon: Running) -> None:
+    app = TrayApp(daemon.where)
+    app.perform(Action.CLOSE)
+    assert app.closing.is_set()
+    assert daemon.call("ping")["pong"] is True
+
+
+def test_reconnects_when_the_daemon_restarts(home: Path) -> None:
+    app = TrayApp(where(home))
+    assert app.refresh().labels()[0] == "Panza: daemon not running"
+    proc = start(home)
+    try:
+        assert app.refresh().state is State.IDLE
+        assert app.poller.connects == 1
+    finally:
+        assert stop(proc) == 0
+    view = app.refresh()
+    assert (view.state, view.title) == (State.ERROR, "Panza: daemon not running")
+    item = view.item(Action.SYNC)
+    assert item is not None and not item.enabled
+    proc = start(home)
+    try:
+        assert app.refresh().state is State.IDLE
+        assert app.poller.connects == 2
+    finally:
+        app.poller.close()
+        assert stop(proc) == 0
+
+
+def test_actions_when_the_daemon_is_down(home: Path) -> None:
+    opened: list[Path] = []
+    app = TrayApp(where(home), opener=opened.append)
+    app.perform(Action.SYNC)
+    assert "The Panza daemon is not running" in app.view.labels()
+    data = where(home).data_dir
+    app.perform(Action.OPEN_DATA)
+    assert opened == [] and "No data folder yet: the daemon has not run" in app.view.labels()
+    data.mkdir(parents=True)
+    app.perform(Action.OPEN_DATA)
+    assert opened == [data]
+    app.perform(Action.QUIT)  # nothing to stop: just closes the tray
+    assert app.closing.is_set()
+
+
+def test_open_log_opens_the_daemon_log(daemon: Running) -> None:
+    opened: list[Path] = []
+    app = TrayApp(daemon.where, opener=opened.append)
+    app.perform(Action.OPEN_LOG)
+    assert opened == [daemon.where.logs_dir / "daemon.log"]
+
+    def refuse(path: Path) -> None:
+        raise OSError(2, "xdg-open is not installed")
+
+    app.opener = refuse
+    app.perform(Action.OPEN_DATA)
+    assert any(label.startswith("Could not open the data folder:") for label in app.view.labels())
+
+
+class OlderDaemon:
+    """The real protocol server with an older daemon's method table: no ``retrain``."""
+
+    def __init__(self, sock: Path, handlers: dict[str, Handler]) -> None:
+        self.sock, self.handlers = sock, handlers
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.server: Server | None = None
+
+    def start(self) -> None:
+        self.server = Server(self.sock, self.handlers)
+        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
+
+    def stop(self) -> None:
+        async def down(server: Server) -> None:
+            await server.stop()
+            await asyncio.sleep(0.1)  # let the connection tasks see their sockets close
+
+        assert self.server is not None
+        asyncio.run_coroutine_threadsafe(down(self.server), self.loop).result(10)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+@pytest.fixture
+def older(tmp_path: Path) -> Iterator[tuple[OlderDaemon, Path]]:
+    home = tmp_path / "home"
+
+    async def status(req: Request, emit: Emit) -> dict[str, Any]:
+        return dict(replies.IDLE)
+
+    server = OlderDaemon(where(home).socket_file, {"status": status})
+    server.start()
+    try:
+        yield server, home
+    finally:
+        server.stop()
+        server.close()
+
+
+def test_retrain_absent_from_an_older_daemon(older: tuple[OlderDaemon, Path]) -> None:
+    server, home = older
+    app = TrayApp(where(home))
+    assert app.refresh().state is State.IDLE
+    app.perform(Action.RETRAIN)
+    view = app.refresh()
+    assert "Retrain is not available in this version of Panza" in view.labels()
+    item = view.item(Action.RETRAIN)
+    assert item is not None and not item.enabled
+
+    async def retrain(req: Request, emit: Emit) -> dict[str, Any]:
+        assert req.method == "retrain" and req.params.full is False
+        return {"status": "accepted", "version": 4}
+
+    server.stop()  # upgraded: the new daemon has retrain
+    server.handlers = {**server.handlers, "retrain": retrain}
+    server.start()
+    assert wait_for(lambda: app.refresh().state is State.IDLE and app.poller.connects == 2)
+    item = app.view.item(Action.RETRAIN)
+    assert item is not None and item.enabled and item.label == "Retrain now"
+    app.perform(Action.RETRAIN)
+    assert "Retrain: v0004 accepted" in app.view.labels()
+    app.poller.close()
+
+
+def test_the_tray_never_imports_torch(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from panza.daemon import paths\n"
+        "from panza.daemon.cli import build_parser\n"
+        "from panza.daemon.tray.app import TrayApp\n"
+        "build_parser().parse_args(['tray'])\n"
+        "app = TrayApp(paths.resolve())\n"
+        "app.refresh()\n"
+        "app.perform(app.view.items[-1].action)\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers'))\n"
+        "assert not bad, bad\n"
+        "assert 'pystray' not in sys.modules  # loaded only when an icon is shown\n"
+    )
+    env = {"PANZA_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
