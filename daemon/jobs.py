@@ -83,16 +83,20 @@ class Jobs:
                 }
                 loop.call_soon_threadsafe(self._send, emit, message)
 
-        try:
-            result = await loop.run_in_executor(self._pool, fn, progress)
-        except BaseException as exc:
-            state.last_error = str(exc) or type(exc).__name__
-            raise
-        finally:
+        def finished(fut: asyncio.Future[T]) -> None:
+            # Runs when the thread is done, not when the requester stops waiting: a job
+            # whose client went away is still running until its thread returns.
             state.running, state.finished_at = False, time.time()
-        if summarize is not None:
-            state.last_result = summarize(result)
-        return result
+            if fut.cancelled():
+                state.last_error = "cancelled"
+            elif (exc := fut.exception()) is not None:
+                state.last_error = str(exc) or type(exc).__name__
+            elif summarize is not None:
+                state.last_result = summarize(fut.result())
+
+        future: asyncio.Future[T] = loop.run_in_executor(self._pool, fn, progress)
+        future.add_done_callback(finished)
+        return await asyncio.shield(future)
 
     def _send(self, emit: Emit, message: dict[str, Any]) -> None:
         # Keep a reference until sent: the loop holds tasks only weakly.

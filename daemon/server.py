@@ -80,6 +80,7 @@ class Server:
         self.allowed_uid = os.getuid() if allowed_uid is None else allowed_uid
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[_Connection] = set()
+        self._serving: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
         ensure_private_dir(self.path.parent)
@@ -99,10 +100,15 @@ class Server:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+        pending: list[asyncio.Task[Any]] = list(self._serving)
         for conn in list(self._connections):
             for task in conn.tasks.values():
                 task.cancel()
+                pending.append(task)
             conn.writer.close()
+        # Let every request and connection task finish its cancellation before the loop
+        # goes away, so nothing is left to die noisily in the event loop's teardown.
+        await asyncio.gather(*pending, return_exceptions=True)
         if self._server is not None:
             await self._server.wait_closed()
         with contextlib.suppress(FileNotFoundError):
@@ -117,6 +123,9 @@ class Server:
             return
         conn = _Connection(writer)
         self._connections.add(conn)
+        me = asyncio.current_task()
+        if me is not None:
+            self._serving.add(me)
         try:
             while True:
                 line = await _read_line(reader)
@@ -125,8 +134,12 @@ class Server:
                 await self._dispatch(conn, line)
         except ConnectionError:
             pass
+        except asyncio.CancelledError:
+            pass  # the server is stopping
         finally:
             self._connections.discard(conn)
+            if me is not None:
+                self._serving.discard(me)
             for task in conn.tasks.values():
                 task.cancel()  # nobody is listening for the result any more
             writer.close()

@@ -280,3 +280,16 @@ def test_second_daemon_refused_and_stale_socket_replaced(connect: Any, sock_path
     finally:
         h2.close()
     assert not sock_path.exists()
+
+
+def test_stop_with_a_client_connected_is_quiet(
+    connect: Any, sock_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = Harness(sock_path)
+    c = connect(sock_path)
+    c.send(request("sync"))
+    assert c.recv()["event"] == "progress"
+    with caplog.at_level("DEBUG", logger="asyncio"):
+        h.close()
+    assert h.cancelled.is_set()
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]

@@ -1,0 +1,60 @@
+"""Jobs: one at a time per name, still running after the requester goes away."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from panza.daemon.jobs import Jobs, Progress
+from panza.daemon.protocol import ProtocolError
+
+
+def test_job_stays_running_when_its_requester_is_cancelled() -> None:
+    release = threading.Event()
+    started = threading.Event()
+
+    def work(progress: Progress) -> int:
+        progress("working", 1, 2)
+        started.set()
+        release.wait(10)
+        return 7
+
+    async def scenario() -> None:
+        jobs = Jobs()
+        first = asyncio.ensure_future(jobs.run("sync", work, summarize=lambda r: {"r": r}))
+        await asyncio.to_thread(started.wait, 10)
+        first.cancel()  # the client went away
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        assert jobs.is_running("sync")
+        with pytest.raises(ProtocolError) as info:
+            await jobs.run("sync", work)
+        assert info.value.code == "busy"
+        release.set()
+        for _ in range(100):
+            if not jobs.is_running("sync"):
+                break
+            await asyncio.sleep(0.05)
+        state = jobs.snapshot()["sync"]
+        assert state["running"] is False and state["last_result"] == {"r": 7}
+        assert (state["stage"], state["done"], state["total"]) == ("working", 1, 2)
+        jobs.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_failed_job_records_its_error() -> None:
+    def boom(progress: Progress) -> None:
+        raise ValueError("the server said no")
+
+    async def scenario() -> None:
+        jobs = Jobs()
+        with pytest.raises(ValueError):
+            await jobs.run("sync", boom)
+        assert jobs.snapshot()["sync"]["last_error"] == "the server said no"
+        assert not jobs.is_running("sync")
+        jobs.shutdown()
+
+    asyncio.run(scenario())
