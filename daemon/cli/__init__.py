@@ -14,6 +14,7 @@ from panza.daemon.cli import (
     install_cmds,
     mail_cmds,
     setup_cmds,
+    train_cmds,
     tray_cmds,
 )
 from panza.daemon.errors import PanzaError
@@ -25,6 +26,7 @@ COMMAND_GROUPS = (
     index_cmds,
     daemon_cmds,
     tray_cmds,
+    train_cmds,
     install_cmds,
 )
 

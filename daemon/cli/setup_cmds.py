@@ -15,6 +15,7 @@ from panza.daemon.config import UserConfig, render_effective
 from panza.daemon.config.load import parse_config
 from panza.daemon.config.starter import starter_config
 from panza.daemon.errors import ConfigError, UserError
+from panza.training.model import suggest_base_model
 
 
 def register(sub: Any) -> None:
@@ -50,11 +51,19 @@ def cmd_init(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
         raise ConfigError("cannot write the config:", problems) from None
-    text = starter_config(user)
+    suggestion = suggest_base_model()
+    text = starter_config(user, base_model=suggestion.model)
     parse_config(text.encode(), "the starter config")  # what we write must load
     paths.ensure_private_dir(where.config_file.parent)
     atomic_write_text(where.config_file, text)
     print(f"Wrote {where.config_file}")
+    # On stderr: stdout stays the one line scripts read.
+    four_bit = "; set model.load_in_4bit = true" if suggestion.load_in_4bit else ""
+    print(
+        f"Base model: {suggestion.model} ({suggestion.why}{four_bit}). Nothing is downloaded"
+        " until you set model.allow_download = true; model.base may also be a local folder.",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -1,0 +1,132 @@
+"""Run a `python -m panza.training` job in a child process and stream its JSON events.
+
+The child does the heavy lifting (torch, the model); this side only writes the job to
+its stdin, reads one JSON event per stdout line, and turns an "error" event into a
+one-line PanzaError. Ctrl-C or an exception here stops the child first (SIGTERM, then
+SIGKILL), so no orphan keeps training.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from panza.daemon.errors import PanzaError, UserError
+
+Event = dict[str, Any]
+OnEvent = Callable[[Event], None]
+CHILD = (sys.executable, "-m", "panza.training")
+STOP_GRACE_S = 20.0
+
+
+class TrainingJobError(PanzaError):
+    """A playback, training or evaluation job failed; ``kind`` is the child's error kind."""
+
+    def __init__(self, message: str, kind: str = "internal") -> None:
+        self.kind = kind
+        super().__init__(message)
+
+
+class ModelMissingError(TrainingJobError, UserError):
+    """The configured model is not on this machine and downloads are off."""
+
+
+class JobCancelledError(TrainingJobError):
+    """The job was stopped before it finished; nothing was published."""
+
+    exit_code = 130
+
+
+def run_job(
+    job: Mapping[str, Any],
+    on_event: OnEvent,
+    *,
+    command: Sequence[str] = CHILD,
+    niceness: int = 0,
+    env: Mapping[str, str] | None = None,
+) -> Event:
+    """Run `job`; every event but the final one goes to `on_event`; returns the result."""
+    child_env = {**os.environ, **(env or {})}
+    result: Event | None = None
+    failure: Event | None = None
+    with (
+        tempfile.TemporaryFile("w+", encoding="utf-8") as errors,
+        subprocess.Popen(
+            list(command),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            encoding="utf-8",
+            env=child_env,
+        ) as proc,
+    ):
+        if niceness:
+            with contextlib.suppress(OSError):  # lowering our own child's priority
+                os.setpriority(os.PRIO_PROCESS, proc.pid, niceness)
+        try:
+            assert proc.stdin is not None and proc.stdout is not None
+            with contextlib.suppress(BrokenPipeError):  # a child that died at once
+                proc.stdin.write(json.dumps(job, ensure_ascii=False))
+                proc.stdin.close()
+            for line in proc.stdout:
+                event = _parse(line)
+                if event is None:
+                    continue
+                kind = event.get("event")
+                if kind == "result":
+                    result = event
+                elif kind == "error":
+                    failure = event
+                else:
+                    on_event(event)
+            code = proc.wait()
+        except BaseException:
+            stop(proc)
+            raise
+        errors.seek(0)
+        tail = [ln for ln in errors.read().splitlines() if ln.strip()][-1:]
+    if failure is not None:
+        raise _error(failure)
+    if code != 0 or result is None:
+        detail = tail[0] if tail else f"exit status {code}"
+        raise TrainingJobError(f"the panza.training process failed: {detail}")
+    return result
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    """Ask the child to stop, then kill it if it does not within the grace period."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _parse(line: str) -> Event | None:
+    line = line.strip()
+    if not line.startswith("{"):
+        return None  # a library printing to stdout; not ours
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def _error(event: Event) -> TrainingJobError:
+    kind, message = str(event.get("kind", "internal")), str(event.get("message", "failed"))
+    if kind == "model_not_found":
+        return ModelMissingError(message, kind)
+    if kind == "cancelled":
+        return JobCancelledError(message, kind)
+    return TrainingJobError(message, kind)

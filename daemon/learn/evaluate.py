@@ -1,0 +1,83 @@
+"""Evaluation, store side: the test split (with retrieved context) and the versions to
+score go to an eval job; rows come back per model (the bare base, then each version)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+from panza.daemon.config import Config
+from panza.daemon.errors import UserError
+from panza.daemon.learn import child, records, settings
+from panza.daemon.learn.records import Retriever
+from panza.daemon.learn.retrieval import index_retriever
+from panza.daemon.learn.train import recorded_versions
+from panza.daemon.paths import Paths
+from panza.daemon.store import Store
+from panza.daemon.store.state import current_adapter
+
+OnEvent = Callable[[dict[str, Any]], None]
+
+
+def run_eval(
+    store: Store,
+    config: Config,
+    paths: Paths,
+    *,
+    which: Literal["all", "current", "accepted"] = "accepted",
+    generate: bool = True,
+    limit: int | None = None,
+    max_new_tokens: int = 256,
+    on_event: OnEvent | None = None,
+    retriever: Retriever | Literal["index"] | None = "index",
+    command: Sequence[str] = child.CHILD,
+) -> list[dict[str, Any]]:
+    """Figures per model on the test split; each row also says status and email count."""
+    split = records.load_split(store.conn)
+    if not split.test:
+        raise UserError("no test emails with an instruction: import more mail, run panza playback")
+    if generate and retriever == "index":
+        retriever = index_retriever(store, config, paths, config.training.rag_k)
+    if generate and callable(retriever):
+        # Serving conditions: anything but the email itself may be retrieved.
+        # Only the emails drafts are made for (the first `limit`) need it.
+        drafted = split.test[:limit] if limit else split.test
+        records.attach_retrieved(drafted, retriever, share=1.0, seed=0)
+    known = recorded_versions(store)
+    current = current_adapter(store.conn)
+    spec = settings.model_spec(config, paths, settings.base_name(config))
+    chosen = [
+        n
+        for n, v in known.items()
+        if (
+            which == "all"
+            or (which == "current" and n == current)
+            or (which == "accepted" and v["status"] == "accepted")
+        )
+        # An adapter only fits the base model it was trained on.
+        and json.loads(v["metrics"]).get("base_model") in (None, spec["name"])
+    ]
+    job = {
+        "kind": "eval",
+        "model": spec,
+        "profile": settings.profile(config),
+        "test": split.test,
+        "versions": [{"name": f"v{n:04d}", "path": known[n]["path"]} for n in chosen],
+        "include_base": True,
+        "generate": generate,
+        "limit": limit,
+        "max_length": config.training.max_length,
+        "max_new_tokens": max_new_tokens,
+    }
+    result = child.run_job(
+        job, on_event or (lambda e: None), command=command, env=settings.child_env(config)
+    )
+    rows: list[dict[str, Any]] = result["rows"]
+    for row, number in zip(rows, [None, *chosen], strict=True):
+        if number is None:
+            row.update(version=None, status="base", email_count=None)
+        else:
+            status = "current" if number == current else known[number]["status"]
+            row.update(version=number, status=status, email_count=known[number]["email_count"])
+    return rows

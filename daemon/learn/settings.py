@@ -1,0 +1,83 @@
+"""Turn the config into the plain job fields panza.training understands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from panza.daemon.config import Config
+from panza.daemon.errors import ConfigError
+from panza.daemon.paths import Paths
+
+DEMO_BASE = "panza-demo"
+
+Notify = Callable[[str], None]
+
+
+def base_name(config: Config) -> str:
+    if not config.model.base.strip():
+        raise ConfigError(
+            "model.base is empty: set it to a Hugging Face id or a local folder"
+            f" (or {DEMO_BASE!r} for the small demo model built on this machine)"
+        )
+    return config.model.base.strip()
+
+
+def model_spec(
+    config: Config, paths: Paths, name: str, notify: Notify | None = None
+) -> dict[str, Any]:
+    """The job's "model" block for `name` ("panza-demo" is built on first use)."""
+    location = name
+    if name == DEMO_BASE:
+        from panza.training.demo_model import DEMO_NAME, ensure_demo_model
+
+        if notify is not None and not (paths.models_dir / DEMO_NAME).is_dir():
+            notify("Building the demo base model on this machine (about two minutes, once)")
+        location = str(ensure_demo_model(paths.models_dir))
+    m = config.model
+    return {
+        "name": location,
+        "device": m.device,
+        "dtype": m.dtype,
+        "load_in_4bit": m.load_in_4bit,
+        "allow_download": m.allow_download,
+    }
+
+
+def playback_name(config: Config) -> str:
+    return config.model.playback.strip() or base_name(config)
+
+
+def profile(config: Config) -> dict[str, str]:
+    u = config.user
+    return {"name": u.name, "signature": u.signature, "facts": u.facts}
+
+
+def hyper(config: Config, method: str | None = None) -> dict[str, Any]:
+    """The job's "hyper" block: training settings for `method` (default: the config's)."""
+    t = config.training
+    chosen = method or t.method
+    return {
+        "method": chosen,
+        "epochs": t.full_epochs if chosen == "full" else t.epochs,
+        "learning_rate": t.learning_rate,
+        "max_length": t.max_length,
+        "batch_size": t.batch_size,
+        "micro_batch_size": t.micro_batch_size,
+        "warmup_steps": t.warmup_steps,
+        "r": t.r,
+        "alpha": t.alpha,
+        "dropout": t.dropout,
+        "density": t.density,
+        "target_modules": t.target_modules,
+        "mask_warmup_steps": t.mask_warmup_steps,
+        "replay_ratio": t.replay_ratio,
+        "acceptance_tolerance": t.acceptance_tolerance,
+        "seed": t.seed,
+    }
+
+
+def child_env(config: Config) -> dict[str, str]:
+    """Environment for the child: the Hub token, if any, never goes into a job file."""
+    token = config.model.hf_token
+    return {"HF_TOKEN": token.get_secret_value()} if token is not None else {}

@@ -1,0 +1,209 @@
+"""Training, store side: gather records, run the train job in a child process, and record
+the new adapter version (accepted and current, or rejected with the reason).
+
+The child publishes `adapters/vNNNN/` atomically and decides acceptance from held-out
+loss; this side records that decision in one transaction. A version folder that exists
+but was never recorded (this process died in between) is adopted from its manifest on
+the next run. One run at a time: a lock file in the adapters folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from panza.daemon.config import Config
+from panza.daemon.errors import PanzaError, UserError
+from panza.daemon.learn import child, records, settings
+from panza.daemon.learn.records import Retriever
+from panza.daemon.learn.retrieval import index_retriever
+from panza.daemon.paths import Paths
+from panza.daemon.store import Store
+from panza.daemon.store.state import add_adapter_version, current_adapter, set_current_adapter
+from panza.training import versions
+from panza.training.errors import VersionError
+
+log = logging.getLogger(__name__)
+OnEvent = Callable[[dict[str, Any]], None]
+
+
+class BusyError(PanzaError):
+    """Another training run holds the adapters folder."""
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    """What a run did: the result event of the child, plus the version recorded."""
+
+    status: str  # accepted | rejected | nothing_to_train
+    version: int | None
+    result: dict[str, Any]
+
+
+@contextlib.contextmanager
+def exclusive(adapters_dir: Path) -> Iterator[None]:
+    adapters_dir.mkdir(parents=True, exist_ok=True)
+    with open(adapters_dir / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BusyError("another training run is in progress") from None
+        yield
+
+
+def recorded_versions(store: Store) -> dict[int, dict[str, Any]]:
+    rows = store.conn.execute(
+        "SELECT version, path, parent, method, status, reason, email_count, cutoff_date, metrics,"
+        " created_at FROM adapter_versions ORDER BY version"
+    )
+    return {int(r[0]): dict(r) for r in rows}
+
+
+def adopt_orphans(store: Store, adapters_dir: Path) -> list[int]:
+    """Record published versions the store does not know (a crash after publishing)."""
+    known = recorded_versions(store)
+    adopted = []
+    for number in versions.list_versions(adapters_dir):
+        if number in known:
+            continue
+        folder = adapters_dir / versions.version_name(number)
+        try:
+            manifest = versions.read_manifest(folder)
+        except VersionError as exc:
+            log.warning("ignoring %s: %s", folder, exc)
+            continue
+        current = current_adapter(store.conn)
+        compared = versions.version_name(current) if current is not None else "base"
+        make_current = bool(manifest.get("accepted")) and manifest.get("compared_with") == compared
+        _record(store, number, folder, manifest, make_current)
+        adopted.append(number)
+    return adopted
+
+
+def run_training(
+    store: Store,
+    config: Config,
+    paths: Paths,
+    *,
+    method: str | None = None,
+    full_retrain: bool = False,
+    on_event: OnEvent | None = None,
+    retriever: Retriever | Literal["index"] | None = "index",
+    command: Sequence[str] = child.CHILD,
+    niceness: int = 0,
+) -> TrainOutcome:
+    """One training run: full the first time (or when asked), incremental afterwards."""
+    notify = (lambda msg: on_event({"event": "notice", "message": msg})) if on_event else None
+    with exclusive(paths.adapters_dir):
+        adopt_orphans(store, paths.adapters_dir)
+        split = records.load_split(store.conn)
+        if not split.train:
+            raise UserError(
+                "no training emails with an instruction yet: import mail, then run panza playback"
+            )
+        current = current_adapter(store.conn)
+        known = recorded_versions(store)
+        spec = settings.model_spec(config, paths, settings.base_name(config), notify)
+        hyper = settings.hyper(config, method)
+        if current is not None and not full_retrain:
+            parent = versions.read_manifest(Path(known[current]["path"]))
+            if not _has_new(split.train, parent, spec["name"], hyper["method"]):
+                return TrainOutcome("nothing_to_train", None, {"status": "nothing_to_train"})
+        if retriever == "index" and config.training.rag_share > 0:
+            retriever = index_retriever(store, config, paths, config.training.rag_k)
+        if callable(retriever) and config.training.rag_share > 0:
+            # Test emails never appear in training prompts, not even as context.
+            records.attach_retrieved(
+                split.train,
+                retriever,
+                share=config.training.rag_share,
+                seed=config.training.seed,
+                never=[int(r["id"]) for r in split.test],
+            )
+        number = versions.next_version(paths.adapters_dir, known)
+        job = {
+            "kind": "train",
+            "model": spec,
+            "profile": settings.profile(config),
+            "hyper": hyper,
+            "train": split.train,
+            "test": split.test,
+            "adapters_dir": str(paths.adapters_dir),
+            "version": number,
+            "current": None
+            if current is None
+            else {"version": current, "path": known[current]["path"]},
+            "full_retrain": full_retrain,
+        }
+        result = child.run_job(
+            job,
+            on_event or (lambda e: None),
+            command=command,
+            niceness=niceness,
+            env=settings.child_env(config),
+        )
+        if result.get("status") == "nothing_to_train":
+            return TrainOutcome("nothing_to_train", None, result)
+        folder = Path(result["path"])
+        manifest = versions.read_manifest(folder)
+        # Still current as when the run started? Then the child's comparison holds.
+        make_current = bool(manifest["accepted"]) and current_adapter(store.conn) == current
+        _record(store, number, folder, manifest, make_current)
+        return TrainOutcome("accepted" if manifest["accepted"] else "rejected", number, result)
+
+
+def _has_new(train: list[dict[str, Any]], parent: dict[str, Any], base: str, method: str) -> bool:
+    """Whether the child would train at all: checked here so that "nothing new" costs no
+    model load in a child process."""
+    plan = versions.plan_run(
+        [r["id"] for r in train],
+        parent,
+        base_model=base,
+        method=method,
+        full_retrain=False,
+        replay_ratio=0.0,
+        seed=0,
+    )
+    return bool(plan.new_ids)
+
+
+def _record(
+    store: Store, number: int, folder: Path, manifest: dict[str, Any], make_current: bool
+) -> None:
+    metrics = {
+        "heldout": _summary(manifest.get("heldout")),
+        "compared_heldout": _summary(manifest.get("compared_heldout")),
+        "compared_with": manifest.get("compared_with"),
+        "mode": manifest.get("mode"),
+        "steps": manifest.get("steps"),
+        "new_emails": len(manifest.get("new_ids", [])),
+        "replayed_emails": len(manifest.get("replay_ids", [])),
+        "train_seconds": manifest.get("train_seconds"),
+        "base_model": manifest.get("base_model"),
+    }
+    with store.write(durable=True) as conn:
+        add_adapter_version(
+            conn,
+            number,
+            str(folder),
+            str(manifest.get("method")),
+            "accepted" if manifest.get("accepted") else "rejected",
+            parent=manifest.get("parent"),
+            reason=manifest.get("reason"),
+            email_count=int(manifest.get("email_count", 0)),
+            cutoff_date=manifest.get("cutoff_date"),
+            metrics=metrics,
+        )
+        if make_current:
+            set_current_adapter(conn, number)
+
+
+def _summary(block: Any) -> dict[str, Any] | None:
+    if not isinstance(block, dict):
+        return None
+    return {k: v for k, v in block.items() if k != "per_example"}

@@ -1,0 +1,102 @@
+"""Jobs the child process runs, described by plain JSON: playback, train and eval.
+
+Every job reports through `emit` (one JSON-ready dict per event: "stage", "step",
+"playback_batch", "drafts", and one final "result"); `python -m panza.training` prints
+them as JSON lines for the daemon. Common fields: "kind", "model" (ModelSpec fields),
+"profile" (name, signature, facts). See run_train for the train job's own fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from panza.training.errors import JobError
+from panza.training.model import ModelSpec
+from panza.training.prompt import Profile
+
+Emit = Callable[[dict[str, Any]], None]
+ShouldStop = Callable[[], bool]
+KINDS = ("playback", "train", "eval")
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What every job gets besides its own fields."""
+
+    spec: ModelSpec
+    profile: Profile
+    emit: Emit
+    should_stop: ShouldStop
+
+
+def run(job: dict[str, Any], emit: Emit, should_stop: ShouldStop = lambda: False) -> dict[str, Any]:
+    """Run one job; returns (and emits) its result event."""
+    if not isinstance(job, dict) or job.get("kind") not in KINDS:
+        raise JobError(f"a job needs a 'kind' of {', '.join(KINDS)}")
+    ctx = JobContext(_spec(job.get("model")), _profile(job.get("profile")), emit, should_stop)
+    if job["kind"] == "playback":
+        result = run_playback(job, ctx)
+    elif job["kind"] == "train":
+        from panza.training.train_job import run_train
+
+        result = run_train(job, ctx)
+    else:
+        from panza.training.eval_job import run_eval
+
+        result = run_eval(job, ctx)
+    result = {"event": "result", **result}
+    emit(result)
+    return result
+
+
+def _spec(data: Any) -> ModelSpec:
+    if not isinstance(data, dict) or not data.get("name"):
+        raise JobError("the job's 'model' needs a 'name' (a Hugging Face id or a folder)")
+    allowed = {"name", "device", "dtype", "load_in_4bit", "allow_download"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise JobError(f"unknown model fields: {', '.join(unknown)}")
+    return ModelSpec(**data)
+
+
+def _profile(data: Any) -> Profile:
+    if data is None:
+        return Profile(name="me")
+    if not isinstance(data, dict) or not str(data.get("name", "")).strip():
+        raise JobError("the job's 'profile' needs a 'name'")
+    return Profile(str(data["name"]), str(data.get("signature", "")), str(data.get("facts", "")))
+
+
+def run_playback(job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    """Fields: items [{id, text, subject}], batch_size. One event per finished batch."""
+    from panza.training.playback import PlaybackItem, make_generator, playback
+
+    try:
+        items = [
+            PlaybackItem(str(i["id"]), str(i["text"]), str(i.get("subject", "")))
+            for i in job.get("items", [])
+        ]
+    except (KeyError, TypeError) as exc:
+        raise JobError(f"malformed playback item: {exc}") from None
+    ctx.emit({"event": "stage", "stage": "loading playback model", "total": len(items)})
+    generator = make_generator(ctx.spec)
+    done = failed = 0
+    for results in playback(items, generator, int(job.get("batch_size", 8))):
+        done += len(results)
+        failed += sum(r.error is not None for r in results)
+        ctx.emit(
+            {
+                "event": "playback_batch",
+                "results": [
+                    {"id": r.id, "instruction": r.instruction, "error": r.error, "model": r.model}
+                    for r in results
+                ],
+                "done": done,
+                "total": len(items),
+            }
+        )
+        if ctx.should_stop():
+            break
+    return {"done": done, "failed": failed, "model": generator.model_id}

@@ -1,0 +1,187 @@
+"""The train job: plan (full or incremental), train, evaluate on held-out emails, decide,
+and publish `adapters/vNNNN/` atomically.
+
+Fields: "hyper" (Hyper), "train" and "test" (records), "adapters_dir", "version" (the
+number to write), "current" ({"version", "path"} of the current adapter, or null),
+"full_retrain". The held-out loss of the current model (the bare base when there is no
+current adapter) is computed on the same test emails, reusing the per-email figures its
+manifest cached and evaluating only the emails it has not seen, so that an incremental
+run costs in proportion to the new mail.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from panza.training import versions
+from panza.training.dataset import Item, Record, encode_records
+from panza.training.errors import Cancelled, JobError
+from panza.training.evaluate import heldout_losses
+from panza.training.hyper import Hyper
+from panza.training.job import JobContext
+from panza.training.model import Loaded, ModelSpec, load_base, load_tokenizer
+from panza.training.rosa import Tuned, load, prepare
+from panza.training.rosa.methods import LoraTuned, RosaTuned
+from panza.training.rosa.peft_format import panza_version
+from panza.training.trainer import train
+
+
+def run_train(job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    hyper = Hyper.from_json(dict(job.get("hyper") or {}))
+    train_recs = [Record.from_json(r) for r in job.get("train", [])]
+    test_recs = [Record.from_json(r) for r in job.get("test", [])]
+    try:
+        root, number = Path(job["adapters_dir"]), int(job["version"])
+    except (KeyError, TypeError, ValueError):
+        raise JobError("a train job needs 'adapters_dir' and an integer 'version'") from None
+    if hyper.method == "full" and ctx.spec.load_in_4bit:
+        raise JobError("full fine-tuning needs a full-precision base: use rosa or lora in 4-bit")
+    versions.remove_stale_staging(root)
+    current = job.get("current")
+    parent = versions.read_manifest(Path(current["path"])) if current else None
+    plan = versions.plan_run(
+        [r.id for r in train_recs],
+        parent,
+        base_model=ctx.spec.name,
+        method=hyper.method,
+        full_retrain=bool(job.get("full_retrain")),
+        replay_ratio=hyper.replay_ratio,
+        seed=hyper.seed + number,
+    )
+    if not plan.new_ids:
+        return {"status": "nothing_to_train", "why": "no emails the current adapter has not seen"}
+    started = time.monotonic()
+    ctx.emit({"event": "stage", "stage": "loading model", "mode": plan.mode, "why": plan.why})
+    tokenizer = load_tokenizer(ctx.spec)
+    loaded = load_base(ctx.spec, tokenizer)
+    pad = int(tokenizer.pad_token_id)
+    by_id = {r.id: r for r in train_recs}
+    chosen = [by_id[i] for i in plan.train_ids]
+    items, skipped = encode_records(tokenizer, ctx.profile, chosen, hyper.max_length)
+    if not items:
+        raise JobError(
+            f"none of the {len(chosen)} emails fits in max_length = {hyper.max_length} tokens"
+            " with its prompt; raise training.max_length"
+        )
+    test_items, _ = encode_records(
+        tokenizer, ctx.profile, test_recs, hyper.max_length, with_retrieved=False
+    )
+    ctx.emit({"event": "stage", "stage": "held-out figures of the current model"})
+    tuned, compared, compared_name = _current_figures(
+        loaded, ctx.spec, current, parent, plan, test_items, pad
+    )
+    if tuned is None:
+        tuned = prepare(
+            loaded.model, hyper.method_config(ctx.spec.name, hyper.steps_for(len(items)))
+        )
+    ctx.emit({"event": "stage", "stage": "training", "examples": len(items)})
+    result = train(tuned, items, hyper, pad_id=pad, progress=ctx.emit, should_stop=ctx.should_stop)
+    ctx.emit({"event": "stage", "stage": "held-out figures of the new version"})
+    figures = heldout_losses(tuned.model, test_items, pad)
+    keys = [i.key for i in test_items]
+    new_sum = versions.heldout_summary(figures, keys)
+    old_sum = versions.heldout_summary(compared, keys)
+    accepted, reason = versions.decide(
+        new_sum["loss"], old_sum["loss"], hyper.acceptance_tolerance, compared_name
+    )
+    if ctx.should_stop():
+        raise Cancelled("training was cancelled")
+    dates = [d for d in (by_id[i].date for i in plan.seen_ids if i in by_id) if d]
+    manifest = {
+        "version": number,
+        "name": versions.version_name(number),
+        "parent": current["version"] if plan.mode == "incremental" and current else None,
+        "compared_with": compared_name,
+        "base_model": ctx.spec.name,
+        "method": hyper.method,
+        "hyperparameters": hyper.to_json(),
+        "mode": plan.mode,
+        "why": plan.why,
+        "email_count": len(plan.seen_ids),
+        "cutoff_date": max(dates) if dates else None,
+        "seen_ids": plan.seen_ids,
+        "new_ids": plan.new_ids,
+        "replay_ids": plan.replay_ids,
+        "skipped_ids": skipped,
+        "steps": result.steps,
+        "train_tokens": result.tokens,
+        "train_seconds": round(result.seconds, 3),
+        "final_loss": result.losses[-1] if result.losses else None,
+        "heldout": {**new_sum, "per_example": figures},
+        "compared_heldout": {**old_sum, "per_example": compared},
+        "accepted": accepted,
+        "reason": reason,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "panza_version": panza_version(),
+        "torch_version": torch.__version__,
+        "job_seconds": round(time.monotonic() - started, 3),
+    }
+    _publish(tuned, root, number, manifest)
+    summary = {
+        k: v for k, v in manifest.items() if k not in ("seen_ids", "heldout", "compared_heldout")
+    }
+    return {
+        "status": "accepted" if accepted else "rejected",
+        **summary,
+        "path": str(root / versions.version_name(number)),
+        "heldout": new_sum,
+        "compared_heldout": old_sum,
+    }
+
+
+def _current_figures(
+    loaded: Loaded,
+    spec: ModelSpec,
+    current: dict[str, Any] | None,
+    parent: dict[str, Any] | None,
+    plan: versions.RunPlan,
+    test_items: list[Item],
+    pad: int,
+) -> tuple[Tuned | None, dict[str, list[float]], str]:
+    """Per-email held-out figures of the current model; for an incremental run, also the
+    current adapter loaded for training (so it is loaded once)."""
+    if current is None or parent is None or parent.get("base_model") != spec.name:
+        # No current adapter, or one for another base model (which is not loaded here):
+        # the new version has to beat the bare base.
+        return None, heldout_losses(loaded.model, test_items, pad), "base"
+    name = versions.version_name(int(current["version"]))
+    cached: dict[str, list[float]] = dict(parent.get("heldout", {}).get("per_example", {}))
+    missing = [i for i in test_items if i.key not in cached]
+    if plan.mode == "incremental":
+        tuned = load(loaded.model, current["path"], trainable=True)
+        cached.update(heldout_losses(tuned.model, missing, pad))
+        return tuned, cached, name
+    if missing:
+        # A full retrain starts from the base: evaluate the current adapter, then take it off.
+        tuned = load(loaded.model, current["path"])
+        cached.update(heldout_losses(tuned.model, missing, pad))
+        loaded.model = _bare(tuned, loaded, spec)
+    return None, cached, name
+
+
+def _bare(tuned: Tuned, loaded: Loaded, spec: ModelSpec) -> torch.nn.Module:
+    """The base model again, with `tuned`'s adapter removed."""
+    if isinstance(tuned, RosaTuned):
+        return tuned.rosa.unload()
+    if isinstance(tuned, LoraTuned):
+        base: torch.nn.Module = tuned.model.unload()  # type: ignore[operator]
+        return base
+    # Full fine-tuning overwrote the weights in place: read the base again.
+    return load_base(spec, loaded.tokenizer).model
+
+
+def _publish(tuned: Tuned, root: Path, number: int, manifest: dict[str, Any]) -> None:
+    staging = versions.staging_dir(root, number)
+    try:
+        tuned.save(staging)
+        versions.write_manifest(staging, manifest)
+        versions.publish(staging, root / versions.version_name(number))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
