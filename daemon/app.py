@@ -13,12 +13,14 @@ import logging
 import logging.handlers
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from panza.daemon import paths as panza_paths
 from panza.daemon.config import load_config
+from panza.daemon.drafting import Drafting
 from panza.daemon.errors import ConfigError, PanzaError
 from panza.daemon.handlers import Handlers
 from panza.daemon.jobs import Jobs
@@ -27,8 +29,10 @@ from panza.daemon.server import AlreadyRunning, Server
 from panza.daemon.service import Service
 from panza.daemon.store import Store
 from panza.daemon.watch import Watcher
+from panza.daemon.writer import Writer
 
 log = logging.getLogger("panza.daemon")
+RETRY_TRAIN_S = 3600
 
 
 @contextlib.contextmanager
@@ -88,14 +92,19 @@ class Daemon:
             config = load_config(self.paths.config_file)
             service = Service(self.paths, config, store)
             jobs = Jobs()
-            schedules = Schedules(sync=lambda: self._scheduled_sync(service, jobs))
+            drafting = Drafting(service, Writer(service), jobs)
+            schedules = Schedules(
+                sync=lambda: self._scheduled_sync(service, jobs),
+                retrain=lambda: self._scheduled_retrain(service, jobs, drafting),
+                housekeeping=lambda: self._housekeeping(service, drafting),
+            )
             handlers = Handlers(
                 service,
                 jobs,
                 on_pause=schedules.pause,
                 on_resume=schedules.resume,
                 on_stop=self.stop,
-                extra=self.extra_handlers,
+                extra={"draft": drafting.draft, "retrain": drafting.retrain, **self.extra_handlers},
             )
             server = Server(self.paths.socket_file, handlers.table())
             watcher = Watcher(
@@ -131,6 +140,25 @@ class Daemon:
             await jobs.run("sync", lambda progress: service.sync(progress))
         except Exception:
             log.exception("scheduled sync failed")
+
+    async def _scheduled_retrain(self, service: Service, jobs: Jobs, drafting: Drafting) -> None:
+        # Never while the user waits for a draft; the next trigger tries again. After a
+        # failure (no base model configured, say) wait an hour rather than retry each minute.
+        if service.paused or drafting.drafting or jobs.is_running("train"):
+            return
+        last = jobs.states.get("train")
+        if last and last.last_error and time.time() - (last.finished_at or 0) < RETRY_TRAIN_S:
+            return
+        try:
+            await jobs.run("train", lambda progress: drafting.learn(progress))
+        except Exception as exc:
+            log.warning("scheduled training did not complete: %s", exc)
+
+    async def _housekeeping(self, service: Service, drafting: Drafting) -> None:
+        """Each minute: unload an idle model; retrain once enough new mail came in."""
+        drafting.writer.unload_if_idle(service.config.schedule.model_idle_minutes * 60)
+        if service.new_since_last_training() >= service.config.schedule.retrain_after_new:
+            await self._scheduled_retrain(service, drafting.jobs, drafting)
 
     def _reload(self, service: Service, schedules: Schedules) -> None:
         with contextlib.suppress(ConfigError):  # logged and shown in status; old config kept

@@ -23,8 +23,8 @@ _DEFAULTS = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 600}
 class Schedules:
     """Owns the scheduler; ``apply`` (re)installs jobs from the config."""
 
-    def __init__(self, sync: Job, retrain: Job | None = None) -> None:
-        self._sync, self._retrain = sync, retrain
+    def __init__(self, sync: Job, retrain: Job | None = None, housekeeping: Job | None = None):
+        self._sync, self._retrain, self._housekeeping = sync, retrain, housekeeping
         self._scheduler = AsyncIOScheduler(job_defaults=_DEFAULTS)
 
     def start(self, config: ScheduleConfig) -> None:
@@ -38,6 +38,13 @@ class Schedules:
             id="sync",
             replace_existing=True,
         )
+        if self._housekeeping is not None:
+            self._scheduler.add_job(
+                self._housekeeping,
+                IntervalTrigger(minutes=1),
+                id="housekeeping",
+                replace_existing=True,
+            )
         if self._retrain is not None:
             hour, minute = (int(x) for x in config.retrain_at.split(":"))
             self._scheduler.add_job(

@@ -109,6 +109,14 @@ class Service:
     def retrieve(self, query: str, last_message: str | None = None) -> list[Retrieved]:
         return retrieve(self.index(), self.store.conn, query, last_message=last_message)
 
+    def new_since_last_training(self) -> int:
+        """Kept emails stored after the newest adapter version was made (all, before any)."""
+        row = self.store.conn.execute(
+            "SELECT count(*) FROM emails WHERE status = 'kept' AND added_at >"
+            " COALESCE((SELECT max(created_at) FROM adapter_versions), '')"
+        ).fetchone()
+        return int(row[0])
+
     # --- feedback and status ---------------------------------------------------------
     def feedback(self, draft_id: str, text: str) -> bool:
         with self.store.write() as conn:

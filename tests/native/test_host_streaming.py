@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import textwrap
 import time
@@ -192,23 +191,5 @@ def test_cancel_passes_through_to_the_running_request(
         assert stop_daemon(proc) == 0
 
 
-# --- the draft method ----------------------------------------------------------------
-def test_draft_streams_tokens_as_separate_frames_in_order(
-    daemon: subprocess.Popen[bytes], home: Path, host_factory: MakeHost
-) -> None:
-    """Enabled by itself once the daemon serves ``draft`` (it skips while it answers
-    "not available"); the daemon's home then needs the tiny model configured."""
-    host = host_factory(home)
-    host.send(request("d1", "draft", instruction="Thank Tom for the report.", max_new_tokens=24))
-    frames = host.until_reply("d1", timeout=300)
-    reply = frames[-1]
-    if not reply["ok"] and "not available" in reply["error"]["message"]:
-        host.close()
-        pytest.skip("the daemon does not serve `draft` yet")
-    assert reply["ok"] is True, reply
-    tokens = [m for m in frames if m.get("event") == "token"]
-    assert len(tokens) >= 2  # streamed: many frames, not one
-    assert all(m["id"] == "d1" for m in frames)
-    assert "".join(t["text"] for t in tokens) == reply["result"]["text"]
-    assert max(host.sizes) < MiB
-    assert host.close() == 0
+# The draft method through the host, with a trained tiny model, is in
+# tests/learn/test_draft.py (it needs the training fixtures).
