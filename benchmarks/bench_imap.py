@@ -38,12 +38,7 @@ from panza.daemon.ingest import Cursor, RawMail, ingest_batch  # noqa: E402
 from panza.daemon.mail.clean import CleanRules  # noqa: E402
 from panza.daemon.mail.language import warm_up  # noqa: E402
 from panza.daemon.sample import PERSONA, generate  # noqa: E402
-from panza.daemon.secrets import set_secret  # noqa: E402
-from panza.daemon.sources import imap  # noqa: E402
-from panza.daemon.sources.imap_conn import ImapSettings, open_session  # noqa: E402
-from panza.daemon.store import Store  # noqa: E402
-from panza.daemon.sync import SyncContext, sync_accounts  # noqa: E402
-from tests.imap.dovecot import (  # noqa: E402
+from panza.daemon.sample.dovecot import (  # noqa: E402
     PASSWORD,
     CommandLog,
     Dovecot,
@@ -51,6 +46,11 @@ from tests.imap.dovecot import (  # noqa: E402
     dovecot_binary,
     make_self_signed,
 )
+from panza.daemon.secrets import set_secret  # noqa: E402
+from panza.daemon.sources import imap  # noqa: E402
+from panza.daemon.sources.imap_conn import ImapSettings, open_session  # noqa: E402
+from panza.daemon.store import Store  # noqa: E402
+from panza.daemon.sync import SyncContext, sync_accounts  # noqa: E402
 
 Figures = dict[str, dict[str, Any]]
 USER = "bench"

@@ -18,10 +18,10 @@ from imapclient import IMAPClient
 from panza.daemon.config import Config, ImapAccount, UserConfig
 from panza.daemon.config.schema import CleaningConfig
 from panza.daemon.sample import PERSONA
+from panza.daemon.sample.dovecot import PASSWORD, Dovecot, TlsFiles, dovecot_binary, dovecot_version
+from panza.daemon.sample.dovecot import make_self_signed as _make_self_signed
 from panza.daemon.secrets import set_secret
 from panza.daemon.store import Store
-from tests.imap.dovecot import PASSWORD, Dovecot, TlsFiles, dovecot_binary, dovecot_version
-from tests.imap.dovecot import make_self_signed as _make_self_signed
 
 _ids = itertools.count()
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from panza.daemon.sample import PERSONA, generate
+from panza.daemon.sample.dovecot import PASSWORD, append
 from panza.daemon.secrets import get_secret
 from tests.imap.conftest import Setup
-from tests.imap.dovecot import PASSWORD, append
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from panza.daemon.sample import PERSONA, generate
+from panza.daemon.sample.dovecot import PASSWORD, append, flags
 from tests.imap.conftest import Setup
-from tests.imap.dovecot import PASSWORD, append, flags
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -16,13 +16,13 @@ import pytest
 
 from panza.daemon.errors import SourceError
 from panza.daemon.sample import generate
+from panza.daemon.sample.dovecot import PASSWORD, Dovecot, append
 from panza.daemon.secrets import get_secret, set_secret
 from panza.daemon.sources.imap_conn import ImapSettings, RetryPolicy, open_session, with_retry
 from panza.daemon.store import Store
 from panza.daemon.store.state import account_status
 from panza.daemon.sync import SyncOutcome, sync_accounts
 from tests.imap.conftest import Setup
-from tests.imap.dovecot import PASSWORD, Dovecot, append
 
 pytestmark = pytest.mark.integration
 

@@ -1,6 +1,6 @@
 """A real Dovecot 2.3 IMAP server on 127.0.0.1, started as an unprivileged process.
 
-Used by the IMAP test tier and by benchmarks/bench_imap.py. Each server gets a
+Used by `make demo`, the IMAP test tier and benchmarks/bench_imap.py. Each server gets a
 throwaway config, maildir and log under one temp dir; any user name logs in
 with the password ``secret`` (static passdb), so every test gets a fresh
 mailbox by picking a new user name.
