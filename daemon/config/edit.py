@@ -40,6 +40,18 @@ def add_account(path: Path, name: str, table: dict[str, Any]) -> Config:
     return _write(path, doc)
 
 
+def set_values(path: Path, values: dict[tuple[str, str], Any]) -> Config:
+    """Set ``(section, key)`` values, creating sections as needed; comments stay."""
+    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    for (section, key), value in values.items():
+        table = doc.get(section)
+        if table is None:
+            table = tomlkit.table()
+            doc[section] = table
+        table[key] = value
+    return _write(path, doc)
+
+
 def remove_account(path: Path, name: str) -> Config:
     doc = tomlkit.parse(path.read_text(encoding="utf-8"))
     accounts = doc.get("accounts")
