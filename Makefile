@@ -63,9 +63,10 @@ test: lint typecheck pytest
 demo: venv
 	$(PY) -m panza.daemon.demo
 
-# Every benchmark script; each writes benchmarks/out/<area>.json.
+# Every benchmark script (each writes benchmarks/out/<area>.json), then BENCHMARKS.md and
+# benchmarks/results.json from the results; a failing one is reported and the rest still run.
 bench: venv
-	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+	$(PY) benchmarks/run_all.py
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
