@@ -66,8 +66,11 @@ def test_bad_frames_get_error_frames_and_the_host_keeps_going(
     ]
     assert "not UTF-8" in got[0]["error"]["message"]
     assert "JSON object, not array" in got[2]["error"]["message"]
-    assert got[4]["id"] == "d1" and got[4]["ok"] is False  # answered by the daemon
-    assert got[5] == {"id": "p1", "ok": True, "result": got[5]["result"]}
+    # Requests run concurrently in the daemon: the ping may overtake the draft.
+    last = {m["id"]: m for m in got[4:]}
+    assert last["d1"]["ok"] is False  # answered by the daemon (no adapter trained here)
+    assert last["d1"]["error"]["code"] == "not_ready"
+    assert last["p1"] == {"id": "p1", "ok": True, "result": last["p1"]["result"]}
     assert host.proc.poll() is None
     assert host.close() == 0
     log = paths.resolve({"PANZA_HOME": str(home)}).logs_dir / "native-host.log"
