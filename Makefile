@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv sysdeps test lint typecheck pytest demo bench clean
+.PHONY: venv sysdeps test lint typecheck pytest node-deps node-test extension demo bench clean
 
 $(VENV)/.stamp: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,7 +38,9 @@ typecheck: venv build/typecheck/panza
 # as root (CI containers); elsewhere say what to install.
 #   dovecot-imapd  the IMAP tier (the tests start Dovecot themselves, unprivileged, on loopback)
 #   xvfb           the tray's X11 tier (a real pystray icon on a virtual display)
-SYSDEPS := dovecot-imapd xvfb
+#   chromium       the extension's end-to-end tier (real Chromium, new headless mode)
+#   thunderbird    the same for the Thunderbird add-on (real Thunderbird, --headless)
+SYSDEPS := dovecot-imapd xvfb chromium thunderbird
 
 sysdeps:
 	@missing=""; \
@@ -58,7 +60,26 @@ sysdeps:
 pytest: venv sysdeps
 	$(VENV)/bin/pytest -q
 
-test: lint typecheck pytest
+# The extension's test tools (jsdom, playwright-core, web-ext), as package-lock.json pins them.
+extension/node_modules/.stamp: extension/package.json extension/package-lock.json
+	cd extension && npm ci --no-audit --no-fund
+	@touch $@
+
+node-deps: extension/node_modules/.stamp
+
+# The extension: unit tests (node --test, jsdom), web-ext lint of the Thunderbird package,
+# and the end-to-end tests in real Chromium with the real host and daemon (with CI=true a
+# missing chromium fails them instead of skipping).
+node-test: venv sysdeps node-deps
+	cd extension && node --import ./test/register.js --test test/unit/
+	cd extension && node test/lint-thunderbird.js
+	cd extension && node --test --test-concurrency=1 test/e2e/
+
+# dist/panza-thunderbird.xpi, dist/panza-chrome.zip (Web Store) and dist/chrome/ (unpacked).
+extension: venv
+	$(PY) extension/build.py dist
+
+test: lint typecheck pytest node-test
 
 demo: venv
 	$(PY) -m panza.daemon.demo

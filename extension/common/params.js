@@ -1,0 +1,59 @@
+/**
+ * `draft` params as the daemon validates them (daemon/protocol.py DraftParams):
+ * trimmed to its limits, and to what fits a 1 MiB native-messaging frame, keeping
+ * the newest thread messages and the start of each.
+ */
+
+export const LIMITS = Object.freeze({
+  instruction: 10_000,
+  subject: 1000,
+  recipients: 100,
+  address: 1000,
+  date: 200,
+  messages: 50,
+  messageText: 20_000,
+  threadText: 200_000,
+});
+
+/** @typedef {{from: string, date: string, text: string}} ThreadMessage */
+/**
+ * @typedef {object} DraftParams
+ * @property {string} instruction
+ * @property {'new'|'reply'} mode
+ * @property {string} subject
+ * @property {string[]} to
+ * @property {ThreadMessage[]} thread oldest first
+ */
+
+/**
+ * @param {{instruction?: string, mode?: string, subject?: string, to?: string[], thread?: Partial<ThreadMessage>[]}} raw
+ * @returns {DraftParams}
+ */
+export function draftParams(raw) {
+  const thread = [];
+  let budget = LIMITS.threadText;
+  // Newest first while the budget lasts, then back to oldest first.
+  for (const m of [...(raw.thread ?? [])].reverse().slice(0, LIMITS.messages)) {
+    const text = clip((m.text ?? '').trim(), Math.min(LIMITS.messageText, budget));
+    if (!text) continue;
+    budget -= text.length;
+    thread.push({ from: clip(m.from ?? '', LIMITS.address), date: clip(m.date ?? '', LIMITS.date), text });
+    if (budget <= 0) break;
+  }
+  thread.reverse();
+  return {
+    instruction: clip((raw.instruction ?? '').trim(), LIMITS.instruction),
+    mode: raw.mode === 'reply' ? 'reply' : 'new',
+    subject: clip((raw.subject ?? '').trim(), LIMITS.subject),
+    to: (raw.to ?? []).map((a) => clip(a.trim(), LIMITS.address)).filter(Boolean).slice(0, LIMITS.recipients),
+    thread,
+  };
+}
+
+/**
+ * @param {string} text
+ * @param {number} max
+ */
+function clip(text, max) {
+  return text.length <= max ? text : text.slice(0, Math.max(0, max));
+}

@@ -1,0 +1,35 @@
+/**
+ * Thunderbird's background (an event page): owns the native port to Panza, runs
+ * drafts for the compose windows, and serves the popup and the options page.
+ */
+import { PanzaClient } from './common/client.js';
+import { pageRequests } from './common/router.js';
+import { Drafts } from './drafts.js';
+
+const api = /** @type {any} */ (globalThis).messenger;
+const client = new PanzaClient();
+const drafts = new Drafts(api, client);
+
+api.runtime.onMessage.addListener(pageRequests(client, api.runtime.getURL('')));
+
+api.runtime.onConnect.addListener((/** @type {any} */ port) => {
+  if (port.name !== 'panza-popup' || port.sender?.id !== api.runtime.id) return;
+  /** @type {(() => void)|null} */
+  let unwatch = null;
+  port.onMessage.addListener((/** @type {any} */ message) => {
+    const tabId = Number(message?.tabId);
+    if (!Number.isInteger(tabId)) return;
+    if (message.type === 'watch') {
+      unwatch?.();
+      unwatch = drafts.watch(tabId, (state) => port.postMessage({ type: 'state', tabId, state }));
+    } else if (message.type === 'draft') {
+      drafts.start(tabId, String(message.instruction ?? ''));
+    } else if (message.type === 'stop') {
+      drafts.stop(tabId);
+    }
+  });
+  // Closing the popup does not stop the draft; it goes on streaming into the window.
+  port.onDisconnect.addListener(() => unwatch?.());
+});
+
+api.tabs.onRemoved.addListener((/** @type {number} */ tabId) => drafts.forget(tabId));
