@@ -255,7 +255,9 @@ def _load(service: Service, adapter: Path, version: int, notify: Callable[[str],
 
 def finish(text: str, signature: str) -> str:
     """The draft as sent back: trimmed, an echoed "Instruction:" line dropped, signature added."""
-    lines = text.strip().splitlines()
+    # split("\n"), not splitlines(): the latter also breaks at \x1c-\x1e and \u2028, which
+    # would make the stored text differ from what was streamed.
+    lines = text.strip().split("\n")
     while lines and lines[0].lower().startswith(("instruction:", "subject:")):
         lines.pop(0)
     out = "\n".join(lines).strip()
