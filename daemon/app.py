@@ -24,15 +24,19 @@ from panza.daemon.drafting import Drafting
 from panza.daemon.errors import ConfigError, PanzaError
 from panza.daemon.handlers import Handlers
 from panza.daemon.jobs import Jobs
+from panza.daemon.learn import child
+from panza.daemon.learn.playback import run_playback
 from panza.daemon.schedule import Schedules
 from panza.daemon.server import AlreadyRunning, Server
 from panza.daemon.service import Service
 from panza.daemon.store import Store
+from panza.daemon.sync import SyncOutcome
 from panza.daemon.watch import Watcher
 from panza.daemon.writer import Writer
 
 log = logging.getLogger("panza.daemon")
 RETRY_TRAIN_S = 3600
+PLAYBACK_NICENESS = 10
 
 
 @contextlib.contextmanager
@@ -104,6 +108,7 @@ class Daemon:
                 on_pause=schedules.pause,
                 on_resume=schedules.resume,
                 on_stop=self.stop,
+                on_synced=lambda outcomes: self._after_sync(service, jobs, outcomes),
                 extra={"draft": drafting.draft, "retrain": drafting.retrain, **self.extra_handlers},
             )
             server = Server(self.paths.socket_file, handlers.table())
@@ -129,6 +134,11 @@ class Daemon:
                 finally:
                     schedules.stop()
             finally:
+                # A training or playback child must not outlive us: stop it first (its job
+                # then fails without publishing, so the current adapter stays as it was).
+                stopped = await asyncio.to_thread(child.stop_all)
+                if stopped:
+                    log.info("stopped %d training/playback child process(es)", stopped)
                 await server.stop()
                 jobs.shutdown()
         log.info("stopped")
@@ -137,9 +147,42 @@ class Daemon:
         if service.paused or not service.config.accounts or jobs.is_running("sync"):
             return
         try:
-            await jobs.run("sync", lambda progress: service.sync(progress))
+            outcomes = await jobs.run("sync", lambda progress: service.sync(progress))
         except Exception:
             log.exception("scheduled sync failed")
+            return
+        self._after_sync(service, jobs, outcomes)
+
+    def _after_sync(self, service: Service, jobs: Jobs, outcomes: list[SyncOutcome]) -> None:
+        """New kept mail gets its playback instruction in the background, after the index.
+
+        A failure is logged and shown in status (the ``playback`` job's last error); the
+        sync itself has already succeeded.
+        """
+        if not sum(o.result.kept for o in outcomes):
+            return
+        if jobs.is_running("playback") or jobs.is_running("train"):
+            return  # training plays back first anyway; a running playback takes these too
+
+        def play(progress: Any) -> dict[str, Any]:
+            played = run_playback(
+                service.store,
+                service.config,
+                service.paths,
+                progress=lambda d, t: progress("playback", d, t),
+                niceness=PLAYBACK_NICENESS,
+            )
+            return {"written": played.written, "failed": dict(played.failed)}
+
+        async def go() -> None:
+            try:
+                await jobs.run("playback", play, summarize=lambda r: r)
+            except Exception as exc:
+                log.warning("playback after sync failed: %s", exc)
+
+        task = asyncio.ensure_future(go())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _scheduled_retrain(self, service: Service, jobs: Jobs, drafting: Drafting) -> None:
         # Never while the user waits for a draft; the next trigger tries again. After a

@@ -25,6 +25,7 @@ class Handlers:
     on_pause: Any = None
     on_resume: Any = None
     on_stop: Any = None
+    on_synced: Any = None  # called with the outcomes of a sync (playback of new mail)
     extra: dict[str, Handler] = field(default_factory=dict)
 
     def table(self) -> dict[str, Handler]:
@@ -58,6 +59,8 @@ class Handlers:
             req.id,
             summarize=_summarize_sync,
         )
+        if self.on_synced:
+            self.on_synced(outcomes)
         return _summarize_sync(outcomes)
 
     async def pause(self, req: Request, emit: Emit) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from panza.daemon import feedback as draft_feedback
 from panza.daemon.config import Config, load_config
 from panza.daemon.errors import ConfigError
 from panza.daemon.index import EmailIndex, load_embedder, retrieve
@@ -22,7 +23,7 @@ from panza.daemon.jobs import Progress
 from panza.daemon.mail.clean import CleanRules
 from panza.daemon.paths import Paths
 from panza.daemon.store import InsertResult, Store, counts
-from panza.daemon.store.state import account_status, current_adapter, record_feedback
+from panza.daemon.store.state import account_status, current_adapter
 from panza.daemon.sync import SyncOutcome, sync_accounts
 
 log = logging.getLogger(__name__)
@@ -56,15 +57,26 @@ class Service:
 
     # --- mail -------------------------------------------------------------------------
     def sync(self, progress: Progress, account: str | None = None) -> list[SyncOutcome]:
-        """One sync pass; the index follows when mail came in."""
+        """One sync pass; the index follows when mail came in, then sent drafts are matched."""
 
         def per_account(name: str) -> Any:
             return lambda done, total: progress(f"sync {name}", done, total)
 
+        since = draft_feedback.now(self.store.conn)
         outcomes = sync_accounts(self.store, self.config, only=account, progress=per_account)
         if sum(o.result.new for o in outcomes):
             self.update_index(progress)
+        if sum(o.result.kept for o in outcomes):
+            self.match_sent_drafts(since)
         return outcomes
+
+    def match_sent_drafts(self, since: str) -> int:
+        """Feedback from sent mail stored since ``since`` that matches a recent draft."""
+        with self.store.write() as conn:
+            matched = draft_feedback.match_sent(conn, since)
+        if matched:
+            log.info("matched %d sent email(s) to drafts", matched)
+        return matched
 
     def import_mbox(self, path: Path, progress: Progress) -> InsertResult:
         """Import a dropped mbox file, then move it to ``import/done``."""
@@ -119,8 +131,9 @@ class Service:
 
     # --- feedback and status ---------------------------------------------------------
     def feedback(self, draft_id: str, text: str) -> bool:
+        """Store the sent text and how much of the draft survived; False for an unknown id."""
         with self.store.write() as conn:
-            return record_feedback(conn, draft_id, text)
+            return draft_feedback.record(conn, draft_id, text) is not None
 
     def status(self) -> dict[str, Any]:
         kept, discarded = counts(self.store.conn)
@@ -160,4 +173,5 @@ class Service:
                 "count": len(self._index) if self._index is not None else None,
             },
             "adapter": adapter,
+            "acceptance": draft_feedback.acceptance(self.store.conn),
         }

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from panza.daemon.cli import (
     account_cmds,
     daemon_cmds,
+    draft_cmds,
     index_cmds,
     install_cmds,
     mail_cmds,
@@ -25,6 +26,7 @@ COMMAND_GROUPS = (
     account_cmds,
     index_cmds,
     daemon_cmds,
+    draft_cmds,
     tray_cmds,
     train_cmds,
     install_cmds,

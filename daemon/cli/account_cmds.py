@@ -11,8 +11,10 @@ import sys
 from types import ModuleType
 from typing import Any
 
+from panza.daemon import feedback
 from panza.daemon.cli import account_gmail, account_imap, context
 from panza.daemon.cli.progress import Progress
+from panza.daemon.client import Client, DaemonUnavailable
 from panza.daemon.config.edit import remove_account
 from panza.daemon.errors import SecretsError
 from panza.daemon.secrets import delete_secret
@@ -80,6 +82,38 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    """Ask the running daemon to sync (its index and playback follow); else sync here."""
+    try:
+        client = Client(context.current_paths().socket_file, timeout=None)
+    except DaemonUnavailable:
+        return sync_locally(args)
+    with client:
+        summary = client.call("sync", {"account": args.account} if args.account else {})
+    lines = [describe_summary(a) for a in summary.get("accounts", [])]
+    for line in lines or [
+        "No accounts to sync. Add one with: panza account add imap|gmail NAME ..."
+    ]:
+        print(line)
+    return 0 if all(a.get("ok") for a in summary.get("accounts", [])) else 1
+
+
+def describe_summary(a: dict[str, Any]) -> str:
+    """:func:`describe` for one account of the daemon's sync reply."""
+    name = a.get("account")
+    if a.get("auth_needed"):
+        return (
+            f"{name}: re-authentication needed ({a.get('error')});"
+            f" run: panza account remove {name} and add it again"
+        )
+    if a.get("error"):
+        return f"{name}: failed: {a.get('error')}"
+    return (
+        f"{name}: {a.get('kept')} new kept, {a.get('discarded')} new discarded,"
+        f" {a.get('duplicates')} already stored"
+    )
+
+
+def sync_locally(args: argparse.Namespace) -> int:
     config = context.config()
     if not config.accounts:
         print("No accounts to sync. Add one with: panza account add imap|gmail NAME ...")
@@ -92,11 +126,15 @@ def cmd_sync(args: argparse.Namespace) -> int:
         return lambda done, total: bar.set(done, total)
 
     with context.open_store() as store:
+        since = feedback.now(store.conn)
         try:
             outcomes = sync_accounts(store, config, only=args.account, progress=progress)
         finally:
             for bar in bars:
                 bar.__exit__(None, None, None)
+        if sum(o.result.kept for o in outcomes):
+            with store.write() as conn:
+                feedback.match_sent(conn, since)
     for outcome in outcomes:
         print(describe(outcome))
     return 0 if all(o.ok for o in outcomes) else 1

@@ -1,9 +1,11 @@
-"""``panza daemon`` (run in the foreground) and ``panza status`` (ask the running daemon)."""
+"""``panza daemon`` (run in the foreground); ``panza status``, ``retrain``, ``pause`` and
+``resume`` ask the running daemon (without one they say how to start it)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from panza.daemon.cli import context
@@ -16,6 +18,13 @@ def register(sub: Any) -> None:
     status = sub.add_parser("status", help="what the running daemon is doing")
     status.add_argument("--json", action="store_true", help="the raw status reply")
     status.set_defaults(func=cmd_status)
+    retrain = sub.add_parser("retrain", help="have the daemon play back and train now")
+    retrain.add_argument("--full", action="store_true", help="train from the base model")
+    retrain.set_defaults(func=cmd_retrain)
+    pause = sub.add_parser("pause", help="stop the daemon's schedules (sync, training)")
+    pause.set_defaults(func=cmd_pause)
+    resume = sub.add_parser("resume", help="start the daemon's schedules again")
+    resume.set_defaults(func=cmd_resume)
 
 
 def cmd_daemon(args: argparse.Namespace) -> int:
@@ -46,6 +55,42 @@ def cmd_status(args: argparse.Namespace) -> int:
         print("Paused: schedules are stopped (panza resume)")
     if status.get("config_error"):
         print(f"Config not applied: {status['config_error']}")
+    acceptance = status.get("acceptance") or {}
+    if acceptance.get("drafts_with_feedback"):
+        print(
+            f"Acceptance: {acceptance['light_edit_share']:.0%} of"
+            f" {acceptance['drafts_with_feedback']} drafts sent with light edits"
+            f" (similarity >= {acceptance['light_edit_threshold']}),"
+            f" mean similarity {acceptance['mean_similarity']:.2f}"
+        )
     running = status.get("running") or []
     print(f"Running: {', '.join(running) if running else 'nothing'}")
+    return 0
+
+
+def cmd_retrain(args: argparse.Namespace) -> int:
+    def on_event(event: dict[str, Any]) -> None:
+        if event.get("event") == "progress":
+            total = event.get("total")
+            done = f" {event.get('done')}/{total}" if total else ""
+            print(f"{event.get('stage')}{done}", file=sys.stderr)
+
+    with Client(context.current_paths().socket_file, timeout=None) as client:
+        result = client.call("retrain", {"full": args.full}, on_event)
+    version = result.get("version")
+    print(f"Training: {result.get('status')}" + (f" (v{version:04d})" if version else ""))
+    return 0
+
+
+def cmd_pause(args: argparse.Namespace) -> int:
+    with Client(context.current_paths().socket_file) as client:
+        client.call("pause")
+    print("Paused: schedules are stopped (panza resume starts them again)")
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    with Client(context.current_paths().socket_file) as client:
+        client.call("resume")
+    print("Resumed: schedules are running")
     return 0

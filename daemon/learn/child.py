@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -23,6 +24,10 @@ Event = dict[str, Any]
 OnEvent = Callable[[Event], None]
 CHILD = (sys.executable, "-m", "panza.training")
 STOP_GRACE_S = 20.0
+
+# Children of run_job still running, so the daemon can stop them from its shutdown path.
+_live: set[subprocess.Popen[str]] = set()
+_live_lock = threading.Lock()
 
 
 class TrainingJobError(PanzaError):
@@ -67,6 +72,8 @@ def run_job(
             env=child_env,
         ) as proc,
     ):
+        with _live_lock:
+            _live.add(proc)
         if niceness:
             with contextlib.suppress(OSError):  # lowering our own child's priority
                 os.setpriority(os.PRIO_PROCESS, proc.pid, niceness)
@@ -90,6 +97,9 @@ def run_job(
         except BaseException:
             stop(proc)
             raise
+        finally:
+            with _live_lock:
+                _live.discard(proc)
         errors.seek(0)
         tail = [ln for ln in errors.read().splitlines() if ln.strip()][-1:]
     if failure is not None:
@@ -110,6 +120,18 @@ def stop(proc: subprocess.Popen[str]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def stop_all() -> int:
+    """Stop every child that :func:`run_job` is running (any thread); returns how many.
+
+    The job that ran it sees the child end without a result and fails: nothing published.
+    """
+    with _live_lock:
+        procs = list(_live)
+    for proc in procs:
+        stop(proc)
+    return len(procs)
 
 
 def _parse(line: str) -> Event | None:

@@ -99,4 +99,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        3,
+        "draft_similarity",
+        """
+        ALTER TABLE drafts ADD COLUMN similarity REAL;
+        """,
+    ),
 )
