@@ -331,12 +331,16 @@ def ordered(areas: Iterable[str]) -> list[str]:
 
 
 def validate_figures(data: object) -> Figures:
-    if not isinstance(data, dict) or not data:
+    """The figures of one results file; keys starting with "_" are run metadata, skipped."""
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object of figures")
+    figures = {k: v for k, v in data.items() if not str(k).startswith("_")}
+    if not figures:
         raise ValueError("expected a non-empty JSON object of figures")
-    for name, figure in data.items():
+    for name, figure in figures.items():
         if not isinstance(figure, dict) or "value" not in figure:
             raise ValueError(f"figure {name!r} has no value")
-    return data
+    return figures
 
 
 def _mtime_ns(path: Path) -> int | None:

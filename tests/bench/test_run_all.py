@@ -402,3 +402,10 @@ def test_machine_description() -> None:
     assert machine.cpu
     assert machine.cores == os.cpu_count() and machine.gpus is None
     assert "GPU not checked" in machine.describe()
+
+
+def test_underscore_keys_are_metadata_not_figures() -> None:
+    figures = ra.validate_figures({"_setup": {"n": 20}, "p50": {"value": 1.0, "unit": "ms"}})
+    assert list(figures) == ["p50"]
+    with pytest.raises(ValueError):
+        ra.validate_figures({"_setup": {"n": 20}})
