@@ -10,10 +10,11 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from panza.daemon.atomic import atomic_write_bytes
 
 Outcome = Literal["created", "updated", "unchanged"]
 VERSION = 1
@@ -88,18 +89,7 @@ def write_file(path: Path, data: bytes, record: Record, mode: int = 0o644) -> Ou
     if same:
         return "unchanged"
     make_dirs(path.parent, record)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    atomic_write_bytes(path, data, mode)
     return outcome
 
 
