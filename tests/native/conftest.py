@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import select
-import signal
 import struct
 import subprocess
 import sys
@@ -17,8 +16,8 @@ from typing import Any
 import pytest
 
 from panza.daemon import paths
-from panza.daemon.client import Client, DaemonUnavailable
 from panza.native_host.ids import CHROME_EXTENSION_ID, chrome_origin
+from tests.daemon_process import stop_daemon, wait_until_answers
 
 CHROME_CALLER = chrome_origin(CHROME_EXTENSION_ID)
 HEADER = struct.Struct("<I")  # native order on every platform these tests run on
@@ -36,25 +35,7 @@ def start_daemon(home: Path, env: Mapping[str, str] | None = None) -> subprocess
             stdout=subprocess.DEVNULL,
             stderr=err,
         )
-    sock = paths.resolve({"PANZA_HOME": str(home)}).socket_file
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(log.read_text(errors="replace"))
-        try:
-            with Client(sock, timeout=5) as c:
-                c.call("ping")
-            return proc
-        except DaemonUnavailable:
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("daemon did not start")
-
-
-def stop_daemon(proc: subprocess.Popen[bytes]) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    return proc.wait(60)
+    return wait_until_answers(proc, home, lambda: log.read_text(errors="replace"))
 
 
 def init_home(home: Path, *emails: str, name: str = "Ada Whitfield") -> Path:

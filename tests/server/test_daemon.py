@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -13,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from panza.daemon import paths
-from panza.daemon.client import Client, DaemonError, DaemonUnavailable
+from panza.daemon.client import Client, DaemonError
 from panza.daemon.sample import generate, write_mbox
+from tests.daemon_process import stop_daemon, wait_until_answers
 
 pytestmark = pytest.mark.integration
 
@@ -27,27 +27,11 @@ def start(home: Path) -> subprocess.Popen[bytes]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    sock = paths.resolve({"PANZA_HOME": str(home)}).socket_file
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(proc.stdout.read().decode() if proc.stdout else "exited")
-        try:
-            with Client(sock, timeout=5) as c:
-                c.call("ping")
-            return proc
-        except DaemonUnavailable:
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("daemon did not start")
+    output = lambda: proc.stdout.read().decode() if proc.stdout else "exited"  # noqa: E731
+    return wait_until_answers(proc, home, output, timeout=30)
 
 
-def stop(proc: subprocess.Popen[bytes]) -> int:
-    proc.send_signal(signal.SIGTERM)
-    code = proc.wait(30)
-    if proc.stdout:
-        proc.stdout.close()
-    return code
+stop = stop_daemon
 
 
 @pytest.fixture

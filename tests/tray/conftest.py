@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -15,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from panza.daemon import paths
-from panza.daemon.client import Client, DaemonUnavailable
+from panza.daemon.client import Client
+from tests.daemon_process import stop_daemon, wait_until_answers
 
 
 def where(home: Path) -> paths.Paths:
@@ -32,28 +32,12 @@ def start(home: Path) -> subprocess.Popen[bytes]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    sock = where(home).socket_file
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(proc.stdout.read().decode() if proc.stdout else "exited")
-        try:
-            with Client(sock, timeout=5) as c:
-                c.call("ping")
-            return proc
-        except DaemonUnavailable:
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("daemon did not start")
+    output = lambda: proc.stdout.read().decode() if proc.stdout else "exited"  # noqa: E731
+    return wait_until_answers(proc, home, output, timeout=30)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    code = proc.wait(30)
-    if proc.stdout:
-        proc.stdout.close()
-    return code
+    return stop_daemon(proc, timeout=30)
 
 
 def wait_for(predicate, timeout: float = 15.0) -> bool:  # type: ignore[no-untyped-def]
