@@ -10,9 +10,7 @@ output.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -24,6 +22,7 @@ from panza.daemon import paths as panza_paths
 from panza.daemon.client import Client, DaemonUnavailable
 from panza.daemon.config.edit import set_values
 from panza.daemon.sample import PERSONA, generate, write_mbox
+from panza.native_host import framing
 from panza.native_host.ids import CHROME_EXTENSION_ID
 
 SAMPLE_SIZE = 200
@@ -196,18 +195,17 @@ class Demo:
 
 
 def _write_frame(stream: IO[bytes], message: dict[str, Any]) -> None:
-    payload = json.dumps(message).encode()
-    stream.write(struct.pack("=I", len(payload)) + payload)
+    stream.write(framing.encode(message))
     stream.flush()
 
 
 def _stream_reply(stream: IO[bytes], request_id: str) -> dict[str, Any]:
+    reader = framing.FrameReader(stream)
     while True:
-        header = stream.read(4)
-        if len(header) < 4:
+        message = reader.read()
+        if message is None:
             raise SystemExit("the native host closed before replying")
-        message = json.loads(stream.read(struct.unpack("=I", header)[0]))
-        if message.get("id") != request_id:
+        if isinstance(message, framing.FrameError) or message.get("id") != request_id:
             continue
         if message.get("event") == "token":
             print(message["text"], end="", flush=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 TYPE_CHECKING = False  # typing's costs start-up time; mypy still sees it as True
 if TYPE_CHECKING:
-    from typing import Any, BinaryIO, Literal, TypeAlias
+    from typing import IO, Any, Literal, TypeAlias
 
     Message: TypeAlias = dict[str, Any]
     ErrorCode: TypeAlias = Literal["bad_request", "too_large"]
@@ -120,7 +120,7 @@ def decode(data: bytes, max_size: int = MAX_IN) -> Message | FrameError:
 class FrameReader:
     """Reads frames from a binary stream one at a time; None once the stream has ended."""
 
-    def __init__(self, stream: BinaryIO, max_size: int = MAX_IN) -> None:
+    def __init__(self, stream: IO[bytes], max_size: int = MAX_IN) -> None:
         self._stream = stream
         self._max = max_size
 
