@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from panza.daemon.sample import generate, write_mbox
+from tests.daemon_process import panza
 
 ME = [
     "--name",
@@ -20,18 +21,6 @@ ME = [
     "--email",
     "ada.whitfield@lab.example",
 ]
-
-
-def panza(*args: str, home: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PANZA_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "panza.daemon.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        input=stdin,
-        timeout=120,
-    )
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from panza.daemon.client import Client
 from panza.daemon.protocol import MAX_LINE
 from panza.daemon.store import Store
 from panza.daemon.store.state import add_adapter_version, current_adapter, set_current_adapter
+from tests.daemon_process import connect_as_nobody
 from tests.learn.conftest import write_config
 from tests.learn.corpus import EMAILS, add_emails
 from tests.server.test_daemon import start, stop
@@ -236,22 +237,6 @@ def test_adapter_hot_swap_while_drafting(home: Path, daemon: subprocess.Popen[by
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to act as another user")
 def test_another_uid_is_refused(daemon: subprocess.Popen[bytes]) -> None:
-    sock = str(paths.resolve().socket_file)
-    pid = os.fork()
-    if pid == 0:  # child: become nobody and try to connect
-        code = 3
-        try:
-            os.setuid(65534)
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.settimeout(5)
-            s.connect(sock)
-            code = 1
-        except PermissionError:
-            code = 0
-        except BaseException:
-            code = 2
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert connect_as_nobody(paths.resolve().socket_file) == 0  # PermissionError
     with connect() as c:  # and the daemon still serves its own user
         assert c.call("ping")["pong"] is True

@@ -14,7 +14,7 @@ import pytest
 from panza.daemon import paths
 from panza.daemon.client import Client, DaemonError
 from panza.daemon.sample import generate, write_mbox
-from tests.daemon_process import stop_daemon, wait_until_answers
+from tests.daemon_process import panza, stop_daemon, wait_until_answers
 
 pytestmark = pytest.mark.integration
 
@@ -118,14 +118,7 @@ def test_import_folder_and_live_config(daemon: Client, home: Path, tmp_path: Pat
 
 def test_single_instance_and_restart_after_kill(home: Path) -> None:
     first = start(home)
-    env = {**os.environ, "PANZA_HOME": str(home)}
-    second = subprocess.run(
-        [sys.executable, "-m", "panza.daemon.cli", "daemon"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    second = panza("daemon", home=home, timeout=60)
     assert second.returncode == 1
     assert "already running" in second.stderr
     first.kill()  # no cleanup: socket file and lock file stay behind
@@ -137,26 +130,13 @@ def test_single_instance_and_restart_after_kill(home: Path) -> None:
 
 
 def test_cli_status_and_no_daemon(home: Path) -> None:
-    env = {**os.environ, "PANZA_HOME": str(home)}
-    result = subprocess.run(
-        [sys.executable, "-m", "panza.daemon.cli", "status"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = panza("status", home=home, timeout=60)
     assert result.returncode == 1
     assert "the Panza daemon is not running" in result.stderr
     assert "start it with: panza daemon" in result.stderr
     proc = start(home)
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "panza.daemon.cli", "status"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = panza("status", home=home, timeout=60)
         assert result.returncode == 0
         assert result.stdout.splitlines()[0] == "Emails: 0 kept, 0 discarded"
     finally:

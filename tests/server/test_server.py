@@ -17,6 +17,7 @@ import pytest
 from panza.daemon.errors import UserError
 from panza.daemon.protocol import MAX_LINE, ProtocolError, Request
 from panza.daemon.server import AlreadyRunning, Emit, Server, peer_uid
+from tests.daemon_process import connect_as_nobody
 
 
 class Harness:
@@ -244,21 +245,7 @@ def test_peer_uid_is_ours(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to act as another user")
 def test_another_user_cannot_reach_the_socket(harness: Harness, sock_path: Path) -> None:
-    pid = os.fork()
-    if pid == 0:  # child: become nobody and try to connect
-        code = 0
-        try:
-            os.setuid(65534)
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.connect(str(sock_path))
-            code = 1
-        except PermissionError:
-            code = 0
-        except BaseException:
-            code = 2
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert connect_as_nobody(sock_path) == 0  # PermissionError: the 0700 dir keeps them out
 
 
 def test_second_daemon_refused_and_stale_socket_replaced(connect: Any, sock_path: Path) -> None:
