@@ -18,13 +18,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 from panza.daemon import paths as panza_paths
 from panza.daemon.client import Client, DaemonError, DaemonUnavailable
 from panza.daemon.errors import PanzaError
-from panza.daemon.tray import icons, model, xorg
-from panza.daemon.tray.model import Action
+from panza.daemon.tray import backend, icons, model, xorg
+from panza.daemon.tray.model import Action, Drafting
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,14 @@ Opener = Callable[[Path], None]
 
 class TrayError(PanzaError):
     """The tray cannot be shown or cannot do what was asked."""
+
+
+class Prompter(Protocol):
+    """Asks for a draft's instruction and copies the draft; both block the calling thread."""
+
+    def ask(self) -> str | None: ...
+
+    def copy(self, text: str) -> None: ...
 
 
 class StatusPoller:
@@ -99,6 +107,9 @@ class TrayApp:
         self._status: dict[str, Any] | None = None
         self._notice: tuple[str, float] | None = None
         self._retrain_absent_on: int | None = None  # connection on which retrain was absent
+        self.prompter: Prompter | None = None  # set by run() where the backend has dialogs
+        self._drafting = False
+        self._seen: model.Seen | None = None  # for the training ETA
         self._view = model.view(None, time.time())
         self._shown: model.View | None = None
         self.icon: Any = None  # the pystray icon while running
@@ -119,7 +130,22 @@ class TrayApp:
         now = time.time()
         notice = self._notice[0] if self._notice and now - self._notice[1] < NOTICE_S else None
         available = self._retrain_absent_on != self.poller.connects
-        self._view = model.view(self._status, now, notice, retrain_available=available)
+        self._seen = model.follow(self._seen, self._status, now)
+        drafting = (
+            Drafting.UNSUPPORTED
+            if self.prompter is None
+            else Drafting.BUSY
+            if self._drafting
+            else Drafting.READY
+        )
+        self._view = model.view(
+            self._status,
+            now,
+            notice,
+            retrain_available=available,
+            drafting=drafting,
+            seen=self._seen,
+        )
         return self._view
 
     def _say(self, notice: str | None) -> None:
@@ -144,6 +170,8 @@ class TrayApp:
             self.close()
         elif action in (Action.OPEN_DATA, Action.OPEN_LOG):
             self._open(action)
+        elif action is Action.DRAFT:
+            self._draft()
         else:
             if action is Action.QUIT:
                 self.poller.close()  # no connection of ours left for the daemon to wind down
@@ -153,11 +181,17 @@ class TrayApp:
 
     def _request(self, action: Action) -> None:
         method, params = model.REQUESTS[action]
-        long_running = action in (Action.SYNC, Action.RETRAIN)
         self._wake.set()  # show "Syncing…" as soon as the daemon reports it
+        result = self._call(action, method, params)
+        if result is not None:
+            self._say(model.describe_reply(action, result))
+
+    def _call(self, action: Action, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The daemon's result; None, with the reason shown, when it failed."""
+        long_running = action in (Action.SYNC, Action.RETRAIN, Action.DRAFT)
         try:
             with Client(self.where.socket_file, timeout=None if long_running else 30) as client:
-                result = client.call(method, params)
+                return client.call(method, params)
         except DaemonUnavailable:
             self._say(None if action is Action.QUIT else "The Panza daemon is not running")
         except DaemonError as exc:
@@ -172,8 +206,29 @@ class TrayApp:
         except OSError as exc:
             log.info("%s: connection failed: %s", method, exc.strerror)
             self._say(f"{method}: lost the connection to the daemon")
-        else:
-            self._say(model.describe_reply(action, result))
+        return None
+
+    def _draft(self) -> None:
+        """Ask for an instruction, draft it in the daemon, put the draft on the clipboard."""
+        prompter = self.prompter
+        with self._lock:
+            if prompter is None or self._drafting:
+                return  # the item is disabled then; a click raced the update
+            self._drafting = True
+        self._say(None)
+        try:
+            instruction = prompter.ask()
+            if instruction is None:
+                return
+            self._say("Drafting…")
+            result = self._call(Action.DRAFT, "draft", {"instruction": instruction})
+            if result is not None:
+                prompter.copy(str(result.get("text", "")))
+                self._say(model.describe_reply(Action.DRAFT, result))
+        finally:
+            with self._lock:
+                self._drafting = False
+            self._say(None)
 
     def _open(self, action: Action) -> None:
         where = self.where
@@ -204,15 +259,18 @@ class TrayApp:
             raise TrayError(
                 f"cannot show a tray icon here ({exc}); a desktop session is needed"
             ) from None
-        if not pystray.Icon.HAS_MENU:
-            log.warning(
-                "this tray backend (%s) shows the icon but no menu; for the menu install"
-                " PyGObject with AppIndicator or GTK 3 (Debian: python3-gi"
-                " gir1.2-ayatanaappindicator3-0.1) where Panza's Python can import it",
-                pystray.Icon.__module__.rsplit("._", 1)[-1],
-            )
+        loaded = pystray.Icon.__module__.rsplit("._", 1)[-1]
+        problem = backend.explain(loaded, backend.support())
+        if problem is not None:
+            log.warning("%s", problem)
+        icon_class = xorg.guarded(pystray.Icon)
+        if loaded in backend.GTK_BACKENDS:
+            from panza.daemon.tray import gtk
+
+            icon_class = gtk.guarded(icon_class)
+            self.prompter = gtk.GtkPrompter()
         view = self._shown = self.refresh()  # the first paint shows the real state
-        self.icon = xorg.guarded(pystray.Icon)(
+        self.icon = icon_class(
             "panza",
             icon=icons.icon(view.state, view.percent),
             title=view.title,

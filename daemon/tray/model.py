@@ -24,6 +24,7 @@ class State(StrEnum):
 
 
 class Action(StrEnum):
+    DRAFT = "draft"
     SYNC = "sync"
     RETRAIN = "retrain"
     PAUSE = "pause"
@@ -43,7 +44,31 @@ REQUESTS: dict[Action, tuple[str, dict[str, Any]]] = {
     Action.QUIT: ("stop", {}),
 }
 
-_NAMES = {Action.SYNC: "Sync", Action.RETRAIN: "Retrain", Action.QUIT: "Quit"}
+_NAMES = {
+    Action.DRAFT: "Draft",
+    Action.SYNC: "Sync",
+    Action.RETRAIN: "Retrain",
+    Action.QUIT: "Quit",
+}
+DRAFT_LABEL = "Draft with Panza…"
+
+
+class Drafting(StrEnum):
+    """Whether "Draft with Panza…" can be offered: the tray needs a way to ask and copy."""
+
+    READY = "ready"
+    BUSY = "busy"  # one draft at a time: its dialog or request is open
+    UNSUPPORTED = "unsupported"  # this tray backend has no input dialog (not GTK)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The first progress seen of a running training stage: where the ETA's rate starts."""
+
+    started_at: float | None
+    stage: str
+    at: float
+    done: int
 
 
 @dataclass(frozen=True)
@@ -81,10 +106,13 @@ def view(
     now: float,
     notice: str | None = None,
     retrain_available: bool = True,
+    *,
+    drafting: Drafting = Drafting.READY,
+    seen: Seen | None = None,
 ) -> View:
     """The tray's view of one ``status`` reply at time ``now`` (epoch seconds)."""
     state, pct = icon_state(status)
-    title = headline(status, state, pct)
+    title = headline(status, state, pct, remaining(status, seen, now))
     lines = [Item(title, enabled=False)]
     lines += [Item(text.clip(line), enabled=False) for line in text.status_lines(status, now)]
     if notice:
@@ -97,6 +125,7 @@ def view(
         (
             *lines,
             SEPARATOR,
+            _draft_item(status, drafting),
             _sync_item(status),
             _retrain_item(status, retrain_available),
             Item("Resume", Action.RESUME, up)
@@ -128,11 +157,14 @@ def icon_state(status: dict[str, Any] | None) -> tuple[State, int | None]:
     return State.IDLE, None
 
 
-def headline(status: dict[str, Any] | None, state: State, pct: int | None) -> str:
+def headline(
+    status: dict[str, Any] | None, state: State, pct: int | None, left: float | None = None
+) -> str:
     if status is None:
         return "Panza: daemon not running"
     if state is State.TRAINING:
-        return f"Panza: training {pct}%" if pct is not None else "Panza: training"
+        eta = f", {text.duration(left)} left" if left is not None else ""
+        return f"Panza: training {pct}%{eta}" if pct is not None else "Panza: training"
     return {
         State.SYNCING: "Panza: syncing mail",
         State.ERROR: "Panza: needs attention",
@@ -159,6 +191,28 @@ def percent(job: dict[str, Any]) -> int | None:
     return max(0, min(100, int(done * 100 // total)))
 
 
+def follow(seen: Seen | None, status: dict[str, Any] | None, now: float) -> Seen | None:
+    """The training stage's first progress sample, kept while the same stage runs."""
+    job = running_job(status, TRAIN_JOB) if status is not None else None
+    if not job:
+        return None
+    started, stage = job.get("started_at"), str(job.get("stage") or "")
+    if seen is not None and (seen.started_at, seen.stage) == (started, stage):
+        return seen
+    return Seen(started if text.number(started) else None, stage, now, int(job.get("done") or 0))
+
+
+def remaining(status: dict[str, Any] | None, seen: Seen | None, now: float) -> float | None:
+    """Seconds of training left at the rate seen since ``seen``; None until there is a rate."""
+    job = running_job(status, TRAIN_JOB) if status is not None else None
+    if not job or seen is None or job.get("stage") != "training":
+        return None
+    total, done = job.get("total"), job.get("done") or 0
+    if not text.number(total) or not text.number(done) or done <= seen.done or now <= seen.at:
+        return None
+    return max(0.0, (total - done) * (now - seen.at) / (done - seen.done))
+
+
 def describe_reply(action: Action, result: dict[str, Any]) -> str | None:
     """One line about a finished action, for the menu; None where the state says it all."""
     if action is Action.SYNC:
@@ -170,9 +224,14 @@ def describe_reply(action: Action, result: dict[str, Any]) -> str | None:
         tail = f"; failed: {', '.join(failed)}" if failed else ""
         return f"Sync done: {kept:,} new email{'s' if kept != 1 else ''}{tail}"
     if action is Action.RETRAIN:
-        if result.get("status") in ("accepted", "rejected") and result.get("version") is not None:
-            return f"Retrain: {text.version_name(result['version'])} {result['status']}"
-        return "Retrain started"
+        status = result.get("status")
+        if status in ("accepted", "rejected") and result.get("version") is not None:
+            return f"Retrain: {text.version_name(result['version'])} {status}"
+        if status == "nothing_to_train":
+            return "Retrain: no new emails to learn from"
+        return "Retrain finished"  # the reply comes when the run is over, never at its start
+    if action is Action.DRAFT:
+        return "Draft copied to the clipboard: paste it into your email"
     return None
 
 
@@ -185,6 +244,14 @@ def describe_error(action: Action, code: str, message: str) -> str:
 def absent_method(code: str, message: str) -> bool:
     """The daemon has no such method (an older version), as opposed to the method failing."""
     return code == "unavailable" and "not available in this daemon" in message
+
+
+def _draft_item(status: dict[str, Any] | None, drafting: Drafting) -> Item:
+    if drafting is Drafting.BUSY:
+        return Item("Drafting…", Action.DRAFT, enabled=False)
+    if drafting is Drafting.UNSUPPORTED:
+        return Item(f"{DRAFT_LABEL} (needs the GTK tray)", Action.DRAFT, enabled=False)
+    return Item(DRAFT_LABEL, Action.DRAFT, enabled=status is not None)
 
 
 def _sync_item(status: dict[str, Any] | None) -> Item:

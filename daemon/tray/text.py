@@ -111,6 +111,16 @@ def ago(then: float, now: float) -> str:
     return "yesterday" if days == 1 else f"{days} days ago"
 
 
+def duration(seconds: float) -> str:
+    """A time still to wait, as a person would say it."""
+    if seconds < 60:
+        return "under a minute"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"about {minutes} min"
+    return f"about {minutes // 60} h {minutes % 60:02d} min"
+
+
 def number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from tests.tray import replies
 from tests.tray.replies import NOW
 
 ACTIONS = [
+    "Draft with Panza…",
     "Sync now",
     "Retrain now",
     "Pause",
@@ -94,6 +96,57 @@ def test_training_disables_retrain_and_shows_percent() -> None:
     assert view.item(Action.RETRAIN) == model.Item("Training…", Action.RETRAIN, enabled=False)
 
 
+def test_training_shows_the_time_left_at_the_rate_seen() -> None:
+    job = replies.TRAINING["jobs"]["train"]
+    seen = model.follow(None, replies.TRAINING, NOW)
+    assert seen == model.Seen(job["started_at"], "training", NOW, 42)
+    assert model.view(replies.TRAINING, NOW, seen=seen).title == "Panza: training 42%"
+    # 10 steps in 60 s: the 48 steps left take 4.8 min
+    later = copy.deepcopy(replies.TRAINING)
+    later["jobs"]["train"]["done"] = 52
+    then = NOW + 60
+    assert model.follow(seen, later, then) is seen  # the same stage: the first sample stays
+    view = model.view(later, then, seen=seen)
+    assert view.title == "Panza: training 52%, about 5 min left"
+    assert view.labels()[0] == view.title
+    # a new run (another start time) starts a new sample and has no rate yet
+    rerun = copy.deepcopy(later)
+    rerun["jobs"]["train"]["started_at"] = then
+    fresh = model.follow(seen, rerun, then)
+    assert fresh == model.Seen(then, "training", then, 52)
+    assert model.view(rerun, then, seen=fresh).title == "Panza: training 52%"
+    assert model.follow(seen, replies.IDLE, then) is None
+
+
+def test_time_left_in_words() -> None:
+    assert [text.duration(s) for s in (5, 59, 61, 150, 3599, 3600, 5430)] == [
+        "under a minute",
+        "under a minute",
+        "about 1 min",
+        "about 2 min",
+        "about 1 h 00 min",
+        "about 1 h 00 min",
+        "about 1 h 30 min",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("drafting", "label", "on"),
+    [
+        (model.Drafting.READY, "Draft with Panza…", True),
+        (model.Drafting.BUSY, "Drafting…", False),
+        (model.Drafting.UNSUPPORTED, "Draft with Panza… (needs the GTK tray)", False),
+    ],
+)
+def test_draft_item_follows_what_the_tray_can_do(
+    drafting: model.Drafting, label: str, on: bool
+) -> None:
+    item = model.view(replies.IDLE, NOW, drafting=drafting).item(Action.DRAFT)
+    assert item == model.Item(label, Action.DRAFT, enabled=on)
+    down = model.view(None, NOW, drafting=drafting).item(Action.DRAFT)
+    assert down is not None and not down.enabled
+
+
 def test_paused_offers_resume() -> None:
     view = model.view(replies.PAUSED, NOW)
     assert view.item(Action.PAUSE) is None
@@ -110,6 +163,7 @@ def test_daemon_down_keeps_only_local_actions() -> None:
         *ACTIONS,
     ]
     assert enabled(view) == {
+        "Draft with Panza…": False,
         "Sync now": False,
         "Retrain now": False,
         "Pause": False,
@@ -197,6 +251,9 @@ def test_action_outcomes_in_words() -> None:
     )
     accepted = {"status": "accepted", "version": 4}
     assert model.describe_reply(Action.RETRAIN, accepted) == "Retrain: v0004 accepted"
+    # the daemon's answer when no new email came in since the current version
+    nothing = {"status": "nothing_to_train", "version": None, "heldout": None}
+    assert model.describe_reply(Action.RETRAIN, nothing) == "Retrain: no new emails to learn from"
     assert model.describe_reply(Action.PAUSE, {"paused": True}) is None
     assert model.describe_error(Action.SYNC, "busy", "sync is already running") == (
         "Sync: already running"
