@@ -11,13 +11,19 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv sysdeps test lint typecheck pytest node-deps node-test extension demo bench clean
+.PHONY: venv sysdeps traydeps test lint typecheck pytest node-deps node-test extension demo bench clean
 
-$(VENV)/.stamp: pyproject.toml
+$(VENV)/.stamp: pyproject.toml | traydeps
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "$(TORCH_PIN)"
 	$(PIP) install -q -e ".[dev,embeddings]"
+	@if pkg-config --exists gobject-introspection-1.0 cairo 2>/dev/null; then \
+	  $(PIP) install -q -e ".[dev,embeddings,tray]"; \
+	else \
+	  echo "note: the tray's menu needs PyGObject, which builds against:$(TRAY_DEPS)"; \
+	  echo "      sudo apt-get install$(TRAY_DEPS), then: $(PIP) install -e '.[tray]'"; \
+	fi
 	@touch $@
 
 venv: $(VENV)/.stamp
@@ -34,17 +40,10 @@ lint: venv
 typecheck: venv build/typecheck/panza
 	$(VENV)/bin/mypy -p panza.daemon -p panza.training -p panza.native_host -p panza.installer
 
-# Debian packages the test tiers run against, installed only when missing and running
-# as root (CI containers); elsewhere say what to install.
-#   dovecot-imapd  the IMAP tier (the tests start Dovecot themselves, unprivileged, on loopback)
-#   xvfb           the tray's X11 tier (a real pystray icon on a virtual display)
-#   chromium       the extension's end-to-end tier (real Chromium, new headless mode)
-#   thunderbird    the same for the Thunderbird add-on (real Thunderbird, --headless)
-SYSDEPS := dovecot-imapd xvfb chromium thunderbird
-
-sysdeps:
-	@missing=""; \
-	for pkg in $(SYSDEPS); do \
+# $(call apt-ensure,PACKAGES): install those missing when running as root with apt (CI
+# containers); elsewhere say what to install.
+apt-ensure = missing=""; \
+	for pkg in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "ok installed" \
 	    || missing="$$missing $$pkg"; \
 	done; \
@@ -53,9 +52,29 @@ sysdeps:
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	      --no-install-recommends $$missing; \
 	  else \
-	    echo "note: some test tiers need:$$missing (sudo apt-get install$$missing)"; \
+	    echo "note: for $(2), install:$$missing (sudo apt-get install$$missing)"; \
 	  fi; \
 	fi
+
+# The tray's menu on Linux: PyGObject (built into .venv, so pyenv and conda Pythons work
+# too) needs the first three to build; pystray's appindicator backend loads the typelib.
+TRAY_DEPS := libgirepository1.0-dev libcairo2-dev pkg-config gir1.2-ayatanaappindicator3-0.1
+
+traydeps:
+	@if command -v dpkg-query >/dev/null; then $(call apt-ensure,$(TRAY_DEPS),the tray's menu); fi
+
+# Debian packages the test tiers run against:
+#   dovecot-imapd  the IMAP tier (the tests start Dovecot themselves, unprivileged, on loopback)
+#   xvfb           the tray's X11 and D-Bus tiers (a real pystray icon on a virtual display)
+#   dbus-daemon    the tray's D-Bus tier (a private session bus, StatusNotifier host in the test)
+#   dbus-x11       dbus-launch: a session bus for a bare X session
+#   xdotool, xclip the tray's draft dialog, typed into on Xvfb; the clipboard read back
+#   chromium       the extension's end-to-end tier (real Chromium, new headless mode)
+#   thunderbird    the same for the Thunderbird add-on (real Thunderbird, --headless)
+SYSDEPS := dovecot-imapd xvfb dbus-daemon dbus-x11 xdotool xclip chromium thunderbird $(TRAY_DEPS)
+
+sysdeps:
+	@if command -v dpkg-query >/dev/null; then $(call apt-ensure,$(SYSDEPS),some test tiers); fi
 
 pytest: venv sysdeps
 	$(VENV)/bin/pytest -q
