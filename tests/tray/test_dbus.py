@@ -1,0 +1,194 @@
+"""`panza tray` as a Linux desktop sees it: a StatusNotifierItem with a dbusmenu menu.
+
+A private session bus and a Watcher/Host written in the test (tests/tray/dbus_host.py)
+stand in for the panel; `panza tray` and `panza daemon` are the real processes, on a
+real X server (Xvfb, for GTK). Runs wherever dbus-daemon, Xvfb and PyGObject with the
+AppIndicator typelib are installed (`make sysdeps` and `make venv` install them in CI);
+skipped with the reason elsewhere, and failed instead when CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from panza.daemon.tray import backend
+from panza.daemon.tray.icons import COLOURS
+from panza.daemon.tray.model import State
+from tests.tray.conftest import Running, wait_for
+
+pytest.importorskip("jeepney", reason="jeepney (the test's D-Bus host) is not installed")
+from tests.tray.dbus_host import Entry, Host, Watcher, start_bus
+from tests.tray.xserver import start_xvfb
+
+pytestmark = pytest.mark.integration
+
+
+def _needs_appindicator() -> None:
+    found = backend.support({})
+    if found.backend != "appindicator":
+        message = f"no appindicator backend: {found.missing} ({found.fix})"
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail(f"{message}; CI must run the tray's D-Bus test")
+        pytest.skip(message)
+
+
+@dataclass
+class Desktop:
+    display: str
+    bus: str
+    watcher: Watcher
+    host: Host
+
+    def env(self, home: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k != "PYSTRAY_BACKEND"}
+        env.update(
+            DISPLAY=self.display,
+            DBUS_SESSION_BUS_ADDRESS=self.bus,
+            PANZA_HOME=str(home),
+            NO_AT_BRIDGE="1",  # no accessibility bus here
+            GSETTINGS_BACKEND="memory",
+            GDK_BACKEND="x11",
+        )
+        return env
+
+
+@pytest.fixture
+def desktop(tmp_path: Path) -> Iterator[Desktop]:
+    _needs_appindicator()
+    xvfb, display = start_xvfb(tmp_path / "xvfb.log")
+    bus, address = start_bus(tmp_path)
+    watcher, host = Watcher(address), Host(address)
+    try:
+        yield Desktop(display, address, watcher, host)
+    finally:
+        host.close()
+        watcher.close()
+        for proc in (bus, xvfb):
+            proc.terminate()
+            proc.wait(10)
+
+
+class Tray:
+    """`panza tray` in its own process, as the login autostart runs it."""
+
+    def __init__(self, desktop: Desktop, home: Path) -> None:
+        self.desktop = desktop
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "panza.daemon.cli", "tray", "--poll", "0.3"],
+            env=desktop.env(home),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        if not wait_for(lambda: desktop.watcher.items or self.proc.poll() is not None, 30):
+            raise AssertionError("panza tray never registered a StatusNotifierItem")
+        assert self.proc.poll() is None, self.finish()[1]
+        self.item = desktop.watcher.items[0]
+
+    def menu(self) -> list[Entry]:
+        return [e for e in self.desktop.host.menu(self.item) if not e.separator]
+
+    def labels(self) -> list[str]:
+        return [e.label for e in self.menu()]
+
+    def enabled(self) -> dict[str, bool]:
+        return {e.label: e.enabled for e in self.menu()}
+
+    def click(self, label: str) -> None:
+        self.desktop.host.click(self.item, label)
+
+    def title(self) -> str:
+        return str(self.desktop.host.properties(self.item)["Title"])
+
+    def looks(self, state: State) -> bool:
+        """The icon the item points at has the state's colour (its disc, at the centre)."""
+        path = self.desktop.host.properties(self.item)["IconName"]
+        try:
+            with Image.open(path) as img:
+                pixel = img.convert("RGBA").getpixel((img.width // 2, img.height // 6))
+        except OSError:  # replaced as we read it
+            return False
+        return pixel == COLOURS[state]
+
+    def finish(self, timeout: float = 20) -> tuple[int, str]:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        _, err = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, err
+
+
+STATUS_LINES = [
+    "Panza: idle",
+    "Emails learned from: 0",
+    "Last sync: no accounts set up",
+    "Adapter: none trained yet",
+]
+ACTIONS = [
+    "Draft with Panza…",
+    "Sync now",
+    "Retrain now",
+    "Pause",
+    "Open data folder",
+    "Open log",
+    "Quit Panza",
+    "Close tray",
+]
+PAUSED = "Panza: paused (no scheduled sync or training)"
+NO_TRAINING_DATA = "Retrain failed: no training emails with an instruction yet"
+
+
+def test_a_panel_reads_the_menu_and_drives_the_daemon(desktop: Desktop, daemon: Running) -> None:
+    tray = Tray(desktop, daemon.home)
+    try:
+        props = desktop.host.properties(tray.item)
+        assert (props["Id"], props["Status"], props["Category"]) == (
+            "panza",
+            "Active",
+            "ApplicationStatus",
+        )
+        assert wait_for(lambda: tray.labels() == [*STATUS_LINES, *ACTIONS])
+        assert tray.enabled() == {
+            **dict.fromkeys(STATUS_LINES, False),
+            **dict.fromkeys(ACTIONS, True),
+        }
+        assert tray.title() == "Panza: idle" and wait_for(lambda: tray.looks(State.IDLE))
+
+        tray.click("Pause")
+        assert wait_for(lambda: daemon.call("status")["paused"] is True)
+        assert wait_for(lambda: "Resume" in tray.labels() and tray.title() == PAUSED)
+        assert "Pause" not in tray.labels() and tray.labels()[0] == PAUSED
+        assert wait_for(lambda: tray.looks(State.PAUSED))
+
+        tray.click("Retrain now")  # the daemon runs the job: nothing to train on yet
+        assert wait_for(lambda: daemon.call("status")["jobs"].get("train", {}).get("finished_at"))
+        train = daemon.call("status")["jobs"]["train"]
+        assert train["last_error"].startswith("no training emails with an instruction yet")
+        assert wait_for(lambda: any(x.startswith(NO_TRAINING_DATA) for x in tray.labels()))
+
+        tray.click("Resume")
+        assert wait_for(lambda: daemon.call("status")["paused"] is False)
+        assert wait_for(lambda: tray.title() == "Panza: idle" and tray.looks(State.IDLE))
+        assert wait_for(lambda: tray.enabled().get("Pause") is True)
+    finally:
+        code, err = tray.finish()
+    assert code == 0 and "Traceback" not in err, err
+    assert "no menu" not in err  # the appindicator backend: nothing to warn about
+
+
+def test_quit_on_a_desktop_without_notification_server(desktop: Desktop, daemon: Running) -> None:
+    # pystray closes its notification when the icon stops; this bus has no server for it
+    tray = Tray(desktop, daemon.home)
+    assert wait_for(lambda: "Quit Panza" in tray.labels())
+    tray.click("Quit Panza")
+    assert daemon.proc.wait(15) == 0  # the daemon stopped cleanly
+    code, err = tray.finish(timeout=20)
+    assert "Traceback" not in err and "GError" not in err, err
+    assert code == 0
