@@ -166,15 +166,22 @@ class Host:
         _revision, (_root, _props, children) = reply.body
         return [_entry(child) for _sig, child in children]
 
-    def click(self, item: tuple[str, str], label: str) -> None:
-        """What a panel sends when the user picks the entry labelled ``label``."""
-        entry = next(e for e in self.menu(item) if e.label == label)
+    def click(self, item: tuple[str, str], label: str) -> bool:
+        """What a panel sends when the user picks the entry labelled ``label``.
+
+        False when there is no such entry, or the menu was rebuilt (new ids) between
+        reading it and clicking: the app refused the stale id.
+        """
+        entry = next((e for e in self.menu(item) if e.label == label), None)
+        if entry is None:
+            return False
         path = self.properties(item)["Menu"]
         where = DBusAddress(path, bus_name=item[0], interface=MENU)
         event = new_method_call(
             where, "Event", "isvu", (entry.id, "clicked", ("i", 0), int(time.time()))
         )
-        self.conn.send_and_get_reply(event, timeout=10)
+        reply = self.conn.send_and_get_reply(event, timeout=10)
+        return reply.header.message_type != MessageType.error
 
     def close(self) -> None:
         self.conn.close()

@@ -103,7 +103,7 @@ class Tray:
         return {e.label: e.enabled for e in self.menu()}
 
     def click(self, label: str) -> None:
-        self.desktop.host.click(self.item, label)
+        assert wait_for(lambda: self.desktop.host.click(self.item, label), 10), label
 
     def title(self) -> str:
         return str(self.desktop.host.properties(self.item)["Title"])
