@@ -189,6 +189,9 @@ def test_quit_on_a_desktop_without_notification_server(desktop: Desktop, daemon:
     assert wait_for(lambda: "Quit Panza" in tray.labels())
     tray.click("Quit Panza")
     assert daemon.proc.wait(15) == 0  # the daemon stopped cleanly
-    code, err = tray.finish(timeout=20)
+    try:
+        tray.proc.wait(20)  # and the tray closes itself
+    finally:
+        code, err = tray.finish()
     assert "Traceback" not in err and "GError" not in err, err
-    assert code == 0
+    assert code == 0, err
