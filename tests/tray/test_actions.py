@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,11 +11,12 @@ from typing import Any
 import pytest
 
 from panza.daemon.protocol import Request
-from panza.daemon.server import Emit, Handler, Server
+from panza.daemon.server import Emit
 from panza.daemon.tray.app import TrayApp
 from panza.daemon.tray.model import Action, State
 from tests.tray import replies
 from tests.tray.conftest import Running, start, stop, wait_for, where
+from tests.tray.scripted import ScriptedDaemon
 
 pytestmark = pytest.mark.integration
 
@@ -119,42 +118,15 @@ def test_open_log_opens_the_daemon_log(daemon: Running) -> None:
     assert any(label.startswith("Could not open the data folder:") for label in app.view.labels())
 
 
-class OlderDaemon:
-    """The real protocol server with an older daemon's method table: no ``retrain``."""
-
-    def __init__(self, sock: Path, handlers: dict[str, Handler]) -> None:
-        self.sock, self.handlers = sock, handlers
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.server: Server | None = None
-
-    def start(self) -> None:
-        self.server = Server(self.sock, self.handlers)
-        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
-
-    def stop(self) -> None:
-        async def down(server: Server) -> None:
-            await server.stop()
-            await asyncio.sleep(0.1)  # let the connection tasks see their sockets close
-
-        assert self.server is not None
-        asyncio.run_coroutine_threadsafe(down(self.server), self.loop).result(10)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-
 @pytest.fixture
-def older(tmp_path: Path) -> Iterator[tuple[OlderDaemon, Path]]:
+def older(tmp_path: Path) -> Iterator[tuple[ScriptedDaemon, Path]]:
     home = tmp_path / "home"
 
     async def status(req: Request, emit: Emit) -> dict[str, Any]:
         return dict(replies.IDLE)
 
-    server = OlderDaemon(where(home).socket_file, {"status": status})
+    # an older daemon's method table: no ``retrain``
+    server = ScriptedDaemon(where(home).socket_file, {"status": status})
     server.start()
     try:
         yield server, home
@@ -163,7 +135,7 @@ def older(tmp_path: Path) -> Iterator[tuple[OlderDaemon, Path]]:
         server.close()
 
 
-def test_retrain_absent_from_an_older_daemon(older: tuple[OlderDaemon, Path]) -> None:
+def test_retrain_absent_from_an_older_daemon(older: tuple[ScriptedDaemon, Path]) -> None:
     server, home = older
     app = TrayApp(where(home))
     assert app.refresh().state is State.IDLE

@@ -10,19 +10,25 @@ skipped with the reason elsewhere, and failed instead when CI=true.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 
+from panza.daemon.protocol import Request
+from panza.daemon.server import Emit
 from panza.daemon.tray import backend
 from panza.daemon.tray.icons import COLOURS
 from panza.daemon.tray.model import State
-from tests.tray.conftest import Running, wait_for
+from tests.tray import replies
+from tests.tray.conftest import Running, wait_for, where
+from tests.tray.scripted import ScriptedDaemon
 
 pytest.importorskip("jeepney", reason="jeepney (the test's D-Bus host) is not installed")
 from tests.tray.dbus_host import Entry, Host, Watcher, start_bus
@@ -195,3 +201,87 @@ def test_quit_on_a_desktop_without_notification_server(desktop: Desktop, daemon:
         code, err = tray.finish()
     assert "Traceback" not in err and "GError" not in err, err
     assert code == 0, err
+
+
+DRAFT = "Dear Priya,\n\nI can't travel in June, but I'd be glad to give the talk online.\n\nAda"
+
+
+@pytest.fixture
+def drafting_daemon(home: Path) -> Iterator[list[str]]:
+    """The real protocol server answering ``status`` and ``draft`` (a real draft needs a
+    trained model: tests/learn covers that); yields the instructions it received."""
+    asked: list[str] = []
+
+    async def status(req: Request, emit: Emit) -> dict[str, Any]:
+        return dict(replies.FRESH)
+
+    async def draft(req: Request, emit: Emit) -> dict[str, Any]:
+        asked.append(req.params.instruction)
+        await emit({"id": req.id, "event": "token", "text": DRAFT})
+        return {"draft_id": "d1", "text": DRAFT, "adapter_version": 1, "retrieved": []}
+
+    server = ScriptedDaemon(where(home).socket_file, {"status": status, "draft": draft})
+    server.start()
+    try:
+        yield asked
+    finally:
+        server.stop()
+        server.close()
+
+
+def xdotool(display: str, *args: str) -> str:
+    if shutil.which("xdotool") is None:
+        pytest.skip("xdotool is not installed (Debian: apt-get install xdotool)")
+    done = subprocess.run(
+        ["xdotool", *args],
+        env={**os.environ, "DISPLAY": display},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def clipboard(display: str) -> str:
+    if shutil.which("xclip") is None:
+        pytest.skip("xclip is not installed (Debian: apt-get install xclip)")
+    done = subprocess.run(
+        ["xclip", "-o", "-selection", "clipboard"],
+        env={**os.environ, "DISPLAY": display},
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    return done.stdout if done.returncode == 0 else ""
+
+
+def test_draft_with_panza_asks_and_puts_the_draft_on_the_clipboard(
+    desktop: Desktop, home: Path, drafting_daemon: list[str]
+) -> None:
+    tray = Tray(desktop, home)
+    try:
+        assert wait_for(lambda: tray.enabled().get("Draft with Panza…") is True)
+        tray.click("Draft with Panza…")
+        dialog = xdotool(desktop.display, "search", "--sync", "--name", "^Draft with Panza$")
+        window = dialog.split()[0]
+        assert wait_for(lambda: tray.enabled().get("Drafting…") is False)  # one at a time
+        xdotool(desktop.display, "windowfocus", "--sync", window)
+        xdotool(desktop.display, "type", "--delay", "10", "Decline Paris, offer a video call")
+        xdotool(desktop.display, "key", "Return")
+        assert wait_for(lambda: drafting_daemon == ["Decline Paris, offer a video call"])
+        assert wait_for(lambda: clipboard(desktop.display) == DRAFT)
+        copied = "Draft copied to the clipboard: paste it into your email"
+        assert wait_for(lambda: copied in tray.labels())
+        assert tray.enabled().get("Draft with Panza…") is True
+
+        tray.click("Draft with Panza…")  # and this time the user thinks better of it
+        window = xdotool(desktop.display, "search", "--sync", "--name", "^Draft with Panza$")
+        xdotool(desktop.display, "windowfocus", "--sync", window.split()[0])
+        xdotool(desktop.display, "key", "Escape")
+        assert wait_for(lambda: tray.enabled().get("Draft with Panza…") is True)
+        assert drafting_daemon == ["Decline Paris, offer a video call"]  # nothing sent
+    finally:
+        code, err = tray.finish()
+    assert code == 0 and "Traceback" not in err, err
+    assert DRAFT.splitlines()[0] not in err and "Paris" not in err  # no mail text logged
