@@ -145,3 +145,26 @@ def service(layout: Layout, record: Record | None, commands: services.Commands) 
         fix = f"systemctl --user enable --now {UNIT_NAME}; journalctl --user -u {UNIT_NAME}"
         return Check("service", "FAIL", f"{UNIT_NAME} is {state}", fix)
     return Check("service", "ok", f"{UNIT_NAME} enabled and active")
+
+
+def tray(record: Record | None) -> Check:
+    """Whether ``panza tray`` will have a menu here, and a panel to show it in."""
+    from panza.daemon.tray import backend
+
+    found = backend.support()
+    if found.backend in ("darwin", "win32"):
+        return Check("tray", "ok", f"the {found.backend} tray has a menu")
+    if found.backend != "appindicator":
+        installed = record is not None and record.tray
+        detail = f"no menu with the {found.backend} backend: {found.missing}"
+        return Check("tray", "FAIL" if installed else "warn", detail, found.fix)
+    panel = backend.panel_running()
+    if panel is False:
+        return Check(
+            "tray",
+            "warn",
+            "menu ready (AppIndicator), but no StatusNotifier host runs on this desktop",
+            "GNOME: enable the AppIndicator extension (gnome-shell-extension-appindicator)",
+        )
+    where = "" if panel else " (no desktop session bus here to check the panel)"
+    return Check("tray", "ok", f"menu through StatusNotifierItem (AppIndicator){where}")

@@ -36,6 +36,7 @@ def run_checks(
     report(*checks_install.manifests(layout, record))
     report(checks_install.host(layout))
     report(checks_install.service(layout, record, commands))
+    report(checks_install.tray(record))
     if config is not None:
         report(*checks.models(config))
     report(checks.disk(where))

@@ -21,6 +21,7 @@ PYGOBJECT = "PyGObject>=3.42,<3.51"
 BUILD_DEPS = "libgirepository1.0-dev libcairo2-dev pkg-config"
 INDICATOR = "gir1.2-ayatanaappindicator3-0.1"
 GTK_BACKENDS = ("appindicator", "gtk")
+WATCHER = "org.kde.StatusNotifierWatcher"  # the panel's side of StatusNotifierItem
 # The typelibs pystray's appindicator backend tries, in its order.
 INDICATOR_TYPELIBS = ("AppIndicator3", "AyatanaAppIndicator3")
 
@@ -89,3 +90,38 @@ def explain(loaded: str, expected: Support) -> str | None:
     why = expected.missing or "PyGObject with GTK 3 could not be used (is a display open?)"
     fix = f": {expected.fix}" if expected.fix else ""
     return f"this tray backend ({loaded}) shows the icon but no menu: {why}{fix}"
+
+
+def panel_running(env: Mapping[str, str] | None = None) -> bool | None:
+    """Whether a StatusNotifier host (a panel that shows such icons) is on the session bus;
+    None when there is no session bus to ask (a terminal outside the desktop session)."""
+    address = (os.environ if env is None else env).get("DBUS_SESSION_BUS_ADDRESS")
+    if not address:
+        return None
+    from gi.repository import Gio, GLib
+
+    flags = (
+        Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT
+        | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION
+    )
+    try:
+        bus = Gio.DBusConnection.new_for_address_sync(address, flags, None, None)
+    except GLib.Error:
+        return None
+    try:
+        reply = bus.call_sync(
+            "org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus",
+            "NameHasOwner",
+            GLib.Variant("(s)", (WATCHER,)),
+            GLib.VariantType("(b)"),
+            Gio.DBusCallFlags.NONE,
+            5000,
+            None,
+        )
+        return bool(reply.unpack()[0])
+    except GLib.Error:
+        return None
+    finally:
+        bus.close_sync(None)

@@ -26,6 +26,7 @@ from panza.daemon.server import Emit
 from panza.daemon.tray import backend
 from panza.daemon.tray.icons import COLOURS
 from panza.daemon.tray.model import State
+from panza.installer import checks_install
 from tests.tray import replies
 from tests.tray.conftest import Running, wait_for, where
 from tests.tray.scripted import ScriptedDaemon
@@ -285,3 +286,19 @@ def test_draft_with_panza_asks_and_puts_the_draft_on_the_clipboard(
         code, err = tray.finish()
     assert code == 0 and "Traceback" not in err, err
     assert DRAFT.splitlines()[0] not in err and "Paris" not in err  # no mail text logged
+
+
+def test_doctor_sees_whether_a_panel_shows_the_icon(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PYSTRAY_BACKEND", raising=False)
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", desktop.bus)
+    check = checks_install.tray(None)
+    assert (check.status, check.detail) == ("ok", "menu through StatusNotifierItem (AppIndicator)")
+    desktop.watcher.close()  # the panel goes away (GNOME without the AppIndicator extension)
+    assert wait_for(lambda: checks_install.tray(None).status == "warn")
+    check = checks_install.tray(None)
+    assert check.detail == (
+        "menu ready (AppIndicator), but no StatusNotifier host runs on this desktop"
+    )
+    assert check.fix.startswith("GNOME: enable the AppIndicator extension")

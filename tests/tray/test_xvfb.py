@@ -144,9 +144,15 @@ def test_icon_docks_shows_state_and_menu_then_closes(
 def test_panza_tray_follows_the_daemon_and_exits_on_sigterm(
     xvfb: str, tray: SystemTray, viewer: Viewer, home: Path
 ) -> None:
-    env = {**os.environ, "DISPLAY": xvfb, "PYSTRAY_BACKEND": "xorg", "PANZA_HOME": str(home)}
+    env = {k: v for k, v in os.environ.items() if k != "PYSTRAY_BACKEND"}
+    env.update(DISPLAY=xvfb, PANZA_HOME=str(home))
+    # Without PyGObject pystray falls back to xorg by itself, as on a plain install.
+    code = (
+        "import sys; sys.modules['gi'] = None\n"
+        "from panza.daemon.cli import main; sys.exit(main(['tray', '--poll', '0.3']))"
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "panza.daemon.cli", "tray", "--poll", "0.3"],
+        [sys.executable, "-c", code],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -169,5 +175,9 @@ def test_panza_tray_follows_the_daemon_and_exits_on_sigterm(
         if daemon is not None:
             assert stop(daemon) == 0
     assert "Traceback" not in err, err
-    # the xorg backend cannot show menus; the tray says what would give it one
-    assert "shows the icon but no menu" in err
+    # the xorg backend cannot show menus; the tray says what is missing and how to add it
+    assert (
+        "this tray backend (xorg) shows the icon but no menu: PyGObject is not installed for"
+        f" {sys.executable}: sudo apt install libgirepository1.0-dev" in err
+    ), err
+    assert "-m pip install 'PyGObject>=3.42,<3.51'" in err
