@@ -93,6 +93,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
         with instance_lock(self.paths.run_dir), Store(self.paths.db_file) as store:
+            child.reopen()  # a daemon run earlier in this process closed the door
             config = load_config(self.paths.config_file)
             service = Service(self.paths, config, store)
             jobs = Jobs()
@@ -135,7 +136,8 @@ class Daemon:
                     schedules.stop()
             finally:
                 # A training or playback child must not outlive us: stop it first (its job
-                # then fails without publishing, so the current adapter stays as it was).
+                # then fails without publishing, so the current adapter stays as it was),
+                # and a job still preparing one never starts it.
                 stopped = await asyncio.to_thread(child.stop_all)
                 if stopped:
                     log.info("stopped %d training/playback child process(es)", stopped)

@@ -28,6 +28,9 @@ STOP_GRACE_S = 20.0
 # Children of run_job still running, so the daemon can stop them from its shutdown path.
 _live: set[subprocess.Popen[str]] = set()
 _live_lock = threading.Lock()
+# Set by stop_all: the daemon is going away, so a job that reaches its next child (after
+# playback, or after preparing a training run) stops there instead of starting it.
+_closing = threading.Event()
 
 
 class TrainingJobError(PanzaError):
@@ -57,6 +60,8 @@ def run_job(
     env: Mapping[str, str] | None = None,
 ) -> Event:
     """Run `job`; every event but the final one goes to `on_event`; returns the result."""
+    if _closing.is_set():
+        raise JobCancelledError("stopped: the daemon is shutting down")
     child_env = {**os.environ, **(env or {})}
     result: Event | None = None
     failure: Event | None = None
@@ -78,6 +83,8 @@ def run_job(
             with contextlib.suppress(OSError):  # lowering our own child's priority
                 os.setpriority(os.PRIO_PROCESS, proc.pid, niceness)
         try:
+            if _closing.is_set():  # stop_all ran after the check above, maybe before the add
+                raise JobCancelledError("stopped: the daemon is shutting down")
             assert proc.stdin is not None and proc.stdout is not None
             with contextlib.suppress(BrokenPipeError):  # a child that died at once
                 proc.stdin.write(json.dumps(job, ensure_ascii=False))
@@ -123,15 +130,22 @@ def stop(proc: subprocess.Popen[str]) -> None:
 
 
 def stop_all() -> int:
-    """Stop every child that :func:`run_job` is running (any thread); returns how many.
+    """Stop every child that :func:`run_job` is running (any thread), and every one it would
+    start from now on (see :func:`reopen`); returns how many were running.
 
     The job that ran it sees the child end without a result and fails: nothing published.
     """
+    _closing.set()  # before the snapshot: a child registered after it sees the flag
     with _live_lock:
         procs = list(_live)
     for proc in procs:
         stop(proc)
     return len(procs)
+
+
+def reopen() -> None:
+    """Allow children again after :func:`stop_all` (a daemon started anew in this process)."""
+    _closing.clear()
 
 
 def _parse(line: str) -> Event | None:
