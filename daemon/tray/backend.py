@@ -54,7 +54,7 @@ def support(env: Mapping[str, str] | None = None, platform: str = sys.platform) 
             False,
             f"PyGObject is not installed for {sys.executable}",
             f"sudo apt install {BUILD_DEPS} {INDICATOR}, then"
-            f" {sys.executable} -m pip install '{PYGOBJECT}' (or: pip install 'panza[tray]')",
+            f" {sys.executable} -m pip install '{PYGOBJECT}'",
         )
     if not _typelib(gi, "Gtk", "3.0"):
         missing = "the GTK 3 typelib is missing"

@@ -73,7 +73,7 @@ def test_without_pygobject_says_what_to_install() -> None:
     assert fix == (
         "sudo apt install libgirepository1.0-dev libcairo2-dev pkg-config"
         " gir1.2-ayatanaappindicator3-0.1, then"
-        f" {sys.executable} -m pip install 'PyGObject>=3.42,<3.51' (or: pip install 'panza[tray]')"
+        f" {sys.executable} -m pip install 'PyGObject>=3.42,<3.51'"
     )
 
 
