@@ -251,6 +251,8 @@ def _draft_item(status: dict[str, Any] | None, drafting: Drafting) -> Item:
         return Item("Drafting…", Action.DRAFT, enabled=False)
     if drafting is Drafting.UNSUPPORTED:
         return Item(f"{DRAFT_LABEL} (needs the GTK tray)", Action.DRAFT, enabled=False)
+    if status is not None and not status.get("adapter"):  # the daemon drafts with an adapter
+        return Item(f"{DRAFT_LABEL} (after the first training)", Action.DRAFT, enabled=False)
     return Item(DRAFT_LABEL, Action.DRAFT, enabled=status is not None)
 
 

@@ -138,8 +138,8 @@ STATUS_LINES = [
     "Last sync: no accounts set up",
     "Adapter: none trained yet",
 ]
+NO_DRAFT_YET = "Draft with Panza… (after the first training)"  # no adapter on a new install
 ACTIONS = [
-    "Draft with Panza…",
     "Sync now",
     "Retrain now",
     "Pause",
@@ -161,9 +161,9 @@ def test_a_panel_reads_the_menu_and_drives_the_daemon(desktop: Desktop, daemon: 
             "Active",
             "ApplicationStatus",
         )
-        assert wait_for(lambda: tray.labels() == [*STATUS_LINES, *ACTIONS])
+        assert wait_for(lambda: tray.labels() == [*STATUS_LINES, NO_DRAFT_YET, *ACTIONS])
         assert tray.enabled() == {
-            **dict.fromkeys(STATUS_LINES, False),
+            **dict.fromkeys([*STATUS_LINES, NO_DRAFT_YET], False),
             **dict.fromkeys(ACTIONS, True),
         }
         assert tray.title() == "Panza: idle" and wait_for(lambda: tray.looks(State.IDLE))
@@ -214,7 +214,7 @@ def drafting_daemon(home: Path) -> Iterator[list[str]]:
     asked: list[str] = []
 
     async def status(req: Request, emit: Emit) -> dict[str, Any]:
-        return dict(replies.FRESH)
+        return dict(replies.IDLE)  # with an adapter: drafting is possible
 
     async def draft(req: Request, emit: Emit) -> dict[str, Any]:
         asked.append(req.params.instruction)

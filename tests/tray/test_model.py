@@ -147,6 +147,13 @@ def test_draft_item_follows_what_the_tray_can_do(
     assert down is not None and not down.enabled
 
 
+def test_no_draft_before_the_first_adapter() -> None:
+    item = model.view(replies.FRESH, NOW).item(Action.DRAFT)
+    assert item == model.Item(
+        "Draft with Panza… (after the first training)", Action.DRAFT, enabled=False
+    )
+
+
 def test_paused_offers_resume() -> None:
     view = model.view(replies.PAUSED, NOW)
     assert view.item(Action.PAUSE) is None
