@@ -131,13 +131,9 @@ class TrayApp:
         notice = self._notice[0] if self._notice and now - self._notice[1] < NOTICE_S else None
         available = self._retrain_absent_on != self.poller.connects
         self._seen = model.follow(self._seen, self._status, now)
-        drafting = (
-            Drafting.UNSUPPORTED
-            if self.prompter is None
-            else Drafting.BUSY
-            if self._drafting
-            else Drafting.READY
-        )
+        drafting = Drafting.BUSY if self._drafting else Drafting.READY
+        if self.prompter is None:
+            drafting = Drafting.UNSUPPORTED
         self._view = model.view(
             self._status,
             now,

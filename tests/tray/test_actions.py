@@ -179,3 +179,37 @@ def test_the_tray_never_imports_torch(tmp_path: Path) -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+class Typed:
+    """Answers in place of the GTK dialog (tests/tray/test_dbus.py drives the real one)."""
+
+    def __init__(self, answer: str | None) -> None:
+        self.answer = answer
+        self.copied: list[str] = []
+
+    def ask(self) -> str | None:
+        return self.answer
+
+    def copy(self, text: str) -> None:
+        self.copied.append(text)
+
+
+def test_draft_before_the_first_training_says_why(daemon: Running) -> None:
+    app = TrayApp(daemon.where)
+    app.prompter = typed = Typed("Decline the invitation, offer a video call")
+    app.perform(Action.DRAFT)
+    labels = app.view.labels()
+    assert any(label.startswith("Draft failed: no adapter trained yet") for label in labels)
+    assert typed.copied == []  # nothing on the clipboard
+    item = app.refresh().item(Action.DRAFT)
+    assert item is not None and item.label.endswith("(after the first training)")
+    app.poller.close()
+
+
+def test_draft_without_a_dialog_is_not_offered(daemon: Running) -> None:
+    app = TrayApp(daemon.where)  # no prompter: a backend without GTK
+    app.perform(Action.DRAFT)
+    item = app.refresh().item(Action.DRAFT)
+    assert item is not None and not item.enabled and "needs the GTK tray" in item.label
+    app.poller.close()
