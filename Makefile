@@ -17,13 +17,15 @@ $(VENV)/.stamp: pyproject.toml | traydeps
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "$(TORCH_PIN)"
-	$(PIP) install -q -e ".[dev,embeddings]"
-	@if pkg-config --exists gobject-introspection-1.0 cairo 2>/dev/null; then \
-	  $(PIP) install -q -e ".[dev,embeddings,tray]"; \
-	else \
-	  echo "note: the tray's menu needs PyGObject, which builds against:$(TRAY_DEPS)"; \
-	  echo "      sudo apt-get install$(TRAY_DEPS), then: $(PIP) install -e '.[tray]'"; \
-	fi
+	@extras=dev,embeddings; \
+	if pkg-config --exists gobject-introspection-1.0 cairo 2>/dev/null; then \
+	  extras=$$extras,tray; \
+	elif [ "$$(uname -s)" = Linux ]; then \
+	  echo "note: the tray's menu needs PyGObject, which builds against: $(TRAY_DEPS)"; \
+	  echo "      sudo apt-get install $(TRAY_DEPS), then: $(PIP) install -e '.[tray]'"; \
+	fi; \
+	echo "$(PIP) install -q -e .[$$extras]"; \
+	$(PIP) install -q -e ".[$$extras]"
 	@touch $@
 
 venv: $(VENV)/.stamp
