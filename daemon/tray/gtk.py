@@ -37,9 +37,6 @@ def on_loop(fn: Callable[[], None]) -> None:
 class GtkPrompter:
     """Asks on the GTK loop; ``ask`` and ``copy`` block the calling (non-GTK) thread."""
 
-    def __init__(self) -> None:
-        self._dialog: Any = None
-
     def ask(self) -> str | None:
         """The instruction the user typed; None when they cancelled or closed the dialog."""
         answer: list[str | None] = [None]
@@ -49,14 +46,14 @@ class GtkPrompter:
             if response == Gtk.ResponseType.OK:
                 answer[0] = entry.get_text().strip() or None
             dialog.destroy()
-            self._dialog = None
             done.set()
 
-        on_loop(lambda: self._show(respond))
+        on_loop(lambda: GtkPrompter._show(respond))
         done.wait()
         return answer[0]
 
-    def _show(self, respond: Callable[[Any, int, Any], None]) -> None:
+    @staticmethod
+    def _show(respond: Callable[[Any, int, Any], None]) -> None:
         dialog = Gtk.Dialog(title=TITLE)
         dialog.add_buttons("Cancel", Gtk.ResponseType.CANCEL, "Draft", Gtk.ResponseType.OK)
         dialog.set_default_response(Gtk.ResponseType.OK)
@@ -71,7 +68,6 @@ class GtkPrompter:
         dialog.connect("response", respond, entry)
         dialog.show_all()
         dialog.present()
-        self._dialog = dialog
 
     def copy(self, text: str) -> None:
         """Put ``text`` on the desktop's clipboard (the tray keeps offering it until replaced)."""
