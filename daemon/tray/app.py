@@ -216,7 +216,7 @@ class TrayApp:
             instruction = prompter.ask()
             if instruction is None:
                 return
-            self._say("Drafting…")
+            self._say("Writing the draft…")
             result = self._call(Action.DRAFT, "draft", {"instruction": instruction})
             if result is not None:
                 prompter.copy(str(result.get("text", "")))
