@@ -42,7 +42,7 @@ PLAYBACK_NICENESS = 10
 @contextlib.contextmanager
 def instance_lock(run_dir: Path) -> Iterator[None]:
     """Hold ``daemon.lock`` for the daemon's lifetime: one daemon per user."""
-    panza_paths.ensure_private_dir(run_dir)
+    panza_paths.ensure_run_dir(run_dir)
     fd = os.open(run_dir / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
@@ -232,6 +232,7 @@ def main(verbose: bool = False) -> int:
     """Run the daemon in the foreground until SIGTERM/SIGINT."""
     # Torch's OpenMP threads spin while waiting; on a shared desktop that steals a core.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    panza_paths.private_umask()  # the mail database and everything beside it: owner only
     where = panza_paths.resolve()
     setup_logging(where.logs_dir, verbose)
     asyncio.run(Daemon(where).run())

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from panza.daemon import peer
 from panza.daemon.errors import PanzaError
 
 
@@ -25,18 +25,15 @@ class DaemonError(PanzaError):
 
 
 class Client:
-    """One connection; :meth:`call` sends a request and waits for its reply."""
+    """One connection to this user's own daemon; :meth:`call` sends a request, awaits its reply."""
 
     _ids = itertools.count(1)
 
     def __init__(self, path: Path, timeout: float | None = 30.0) -> None:
         self.path = path
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._sock.settimeout(timeout)
-        try:
-            self._sock.connect(str(path))
+        try:  # UnsafeSocketError when a stranger listens: refused before a byte is sent
+            self._sock = peer.connect(path, timeout)
         except OSError as exc:
-            self._sock.close()
             raise DaemonUnavailable(
                 f"the Panza daemon is not running (no answer on {path}: {exc.strerror});"
                 " start it with: panza daemon"

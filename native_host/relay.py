@@ -18,6 +18,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from panza.daemon import peer
+from panza.daemon.errors import UnsafeSocketError
 from panza.native_host import framing
 from panza.native_host.log import log
 from panza.native_host.service import ServiceStarter
@@ -187,7 +189,11 @@ class Relay:
     def _connection(self, request_id: str | None) -> tuple[_Connection | None, str]:
         if self._conn is not None and not self._conn.dead:
             return self._conn, ""
-        sock = self._connect()
+        try:
+            sock = self._connect()
+        except UnsafeSocketError as exc:  # never started over: a stranger holds the socket
+            log.error("refused the listener on the socket: %s", exc)
+            return None, str(exc)
         if sock is None:
             if self.starter is None or not self.starter.installed():
                 return None, NOT_RUNNING.format(socket=self.socket_path)
@@ -212,20 +218,22 @@ class Relay:
             return None, START_FAILED.format(detail=detail)
         deadline = time.monotonic() + self.start_wait_s
         while time.monotonic() < deadline:
-            sock = self._connect()
+            try:
+                sock = self._connect()
+            except UnsafeSocketError as exc:
+                log.error("refused the listener on the socket: %s", exc)
+                return None, str(exc)
             if sock is not None:
                 return sock, ""
             time.sleep(0.1)
         return None, START_SLOW.format(detail=detail, wait=self.start_wait_s)
 
     def _connect(self) -> socket.socket | None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        """None when nothing listens; UnsafeSocketError when a stranger does."""
         try:
-            sock.connect(str(self.socket_path))
+            return peer.connect(self.socket_path, None)
         except OSError:
-            sock.close()
             return None
-        return sock
 
     def close(self) -> None:
         if self._conn is not None:
