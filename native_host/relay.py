@@ -30,6 +30,14 @@ if TYPE_CHECKING:
 
     from panza.native_host.framing import Message
 
+# What the browser may ask of the daemon: what the extensions use, and nothing else.
+# stop, reload, pause, resume, sync and whatever comes later stay CLI- and tray-only.
+RELAYED_METHODS = ("draft", "cancel", "ping", "status", "feedback", "retrain")
+NOT_RELAYED = (
+    "{what}: the browser may use only " + ", ".join(RELAYED_METHODS) + "; the rest is for"
+    " the panza command and the tray"
+)
+
 NOT_RUNNING = (
     "Panza is not running (nothing answers on {socket}). Start it with `panza daemon`,"
     " or run `panza install` once so that it starts at login."
@@ -174,7 +182,18 @@ class Relay:
     def forward(self, message: Message) -> None:
         raw_id = message.get("id")
         request_id = raw_id if isinstance(raw_id, str) else None
-        log.debug("request %s: %s", request_id, message.get("method"))
+        method = message.get("method")
+        if method not in RELAYED_METHODS:
+            log.warning("refused request %s: method not relayed", request_id)
+            what = (
+                f"method {method[:40]!r} is not available to the browser"
+                if isinstance(method, str)
+                else 'a request needs a "method"'
+            )
+            refusal = NOT_RELAYED.format(what=what)
+            self.writer.send(framing.error_reply(request_id, "bad_request", refusal))
+            return
+        log.debug("request %s: %s", request_id, method)
         line = framing.dump(message) + b"\n"
         for _ in range(2):  # a connection that died since the last request: reconnect once
             conn, why = self._connection(request_id)
