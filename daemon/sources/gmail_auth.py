@@ -70,6 +70,12 @@ def load_client_config(path: Path) -> dict[str, Any]:
     missing = [k for k in _CLIENT_KEYS if not isinstance(installed, dict) or not installed.get(k)]
     if missing:
         raise UserError(f"{path} lacks {', '.join(missing)}; download the client JSON again")
+    for key in ("auth_uri", "token_uri"):  # the sign-in code and client secret go there
+        if not encrypted_or_local(str(installed[key])):
+            raise UserError(
+                f"{path}: {key} must be an https:// address (plain http only to this machine);"
+                " download the client JSON again"
+            )
     return data
 
 
