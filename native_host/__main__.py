@@ -43,6 +43,7 @@ def setup_logging(where: paths.Paths) -> None:
     try:
         paths.ensure_private_dir(where.data_dir, corrected.append)
         logs = paths.ensure_private_dir(where.logs_dir, corrected.append)
+        paths.tighten(logs / LOG_NAME, paths.PRIVATE_FILE, corrected.append)
     except OSError:
         return  # never fall back to stdout
     log.open(logs / LOG_NAME, debug=bool(os.environ.get("PANZA_HOST_DEBUG")))

@@ -72,10 +72,12 @@ def test_open_database_and_folder_are_tightened_and_logged(
     ]
 
 
-def test_daemon_makes_its_data_private(tmp_path: Path) -> None:
+def test_daemon_makes_its_data_private_and_closes_an_open_config(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    home.mkdir()
+    home.mkdir(0o755)
+    home.chmod(0o755)
     (home / "config.toml").write_text(CONFIG)
+    (home / "config.toml").chmod(0o644)
     where = paths.resolve({"PANZA_HOME": str(home)})
     err = tmp_path / "daemon.stderr"
     with open(err, "wb") as stderr:
@@ -101,6 +103,10 @@ def test_daemon_makes_its_data_private(tmp_path: Path) -> None:
         "data/logs/daemon.log": 0o600,
         "panza.db-wal": 0o600,
     }
+    assert (mode(home), mode(where.config_file)) == (0o700, 0o600)
+    logged = (where.logs_dir / "daemon.log").read_text()
+    assert f"{home} was open to other users (mode 755); made it 700" in logged
+    assert f"{where.config_file} was open to other users (mode 644); made it 600" in logged
 
 
 def test_native_host_makes_its_data_private_and_logs_what_it_corrected(tmp_path: Path) -> None:
@@ -110,8 +116,10 @@ def test_native_host_makes_its_data_private_and_logs_what_it_corrected(tmp_path:
     home = tmp_path / "home"
     where = paths.resolve({"PANZA_HOME": str(home)})
     for run in ("fresh", "too open"):
+        log = where.logs_dir / "native-host.log"
         if run == "too open":
             where.data_dir.chmod(0o755)
+            log.chmod(0o644)
         subprocess.run(
             [*host, chrome_origin(CHROME_EXTENSION_ID)],
             env={**os.environ, "PANZA_HOME": str(home)},
@@ -120,16 +128,15 @@ def test_native_host_makes_its_data_private_and_logs_what_it_corrected(tmp_path:
             timeout=60,
             check=True,
         )
-        log = where.logs_dir / "native-host.log"
         assert (mode(home), mode(where.data_dir), mode(where.logs_dir), mode(log)) == (
             0o700,
             0o700,
             0o700,
             0o600,
         )
-    assert f"WARNING {where.data_dir} was open to other users (mode 755); made it 700" in (
-        log.read_text()
-    )
+    logged = log.read_text()
+    assert f"WARNING {where.data_dir} was open to other users (mode 755); made it 700" in logged
+    assert f"WARNING {log} was open to other users (mode 644); made it 600" in logged
 
 
 def test_cli_makes_config_and_database_private(tmp_path: Path) -> None:
