@@ -122,7 +122,7 @@ def tighten(path: Path, allowed: int, note: Note | None = None) -> None:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
         return
-    if not mode & ~allowed:
+    if not mode & ~allowed or mode & stat.S_ISVTX:  # sticky: a shared folder such as /tmp
         return
     os.chmod(path, mode & allowed)
     message = f"{path} was open to other users (mode {mode:o}); made it {mode & allowed:o}"
@@ -137,7 +137,8 @@ def tighten(path: Path, allowed: int, note: Note | None = None) -> None:
 def ensure_run_dir(path: Path) -> Path:
     """The socket folder, made 0700 if absent; UnsafeSocketError unless it is safe to use."""
     if not os.path.lexists(path):
-        ensure_private_dir(path.parent)
+        if not os.path.lexists(path.parent):  # never tighten an existing one: it may be /tmp
+            ensure_private_dir(path.parent)
         with contextlib.suppress(FileExistsError):  # someone was faster: judged below
             os.mkdir(path, PRIVATE_DIR)
     check_run_dir(path)

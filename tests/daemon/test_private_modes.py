@@ -154,3 +154,13 @@ def test_cli_makes_config_and_database_private(tmp_path: Path) -> None:
     where = paths.resolve({"PANZA_HOME": str(home)})
     assert (mode(home), mode(where.config_file)) == (0o700, 0o600)
     assert (mode(where.data_dir), mode(where.db_file)) == (0o700, 0o600)
+
+
+def test_a_shared_sticky_folder_is_never_tightened(tmp_path: Path) -> None:
+    """PANZA_HOME=/tmp by mistake must not close /tmp to every other user."""
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    paths.tighten(shared, paths.PRIVATE_DIR)
+    paths.ensure_private_dir(shared)
+    assert mode(shared) == 0o1777

@@ -163,3 +163,13 @@ def test_macos_xucred_of_an_unknown_version_or_too_short_is_rejected() -> None:
         peer.parse_xucred(struct.pack("@IIh16I", 7, 501, 0, *([0] * 16)))
     with pytest.raises(ValueError, match="got 4"):
         peer.parse_xucred(b"\0\0\0\0")
+
+
+def test_making_the_run_dir_leaves_a_shared_parent_as_it_is(tmp_path: Path) -> None:
+    """/tmp/panza-<uid>: the run folder is made private, /tmp itself stays 1777."""
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    run = paths.ensure_run_dir(shared / f"panza-{os.getuid()}")
+    assert stat.S_IMODE(os.lstat(shared).st_mode) == 0o1777
+    assert stat.S_IMODE(os.lstat(run).st_mode) == 0o700
