@@ -9,11 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from panza.daemon import peer
-from panza.daemon.errors import PanzaError
+from panza.daemon.errors import PanzaError, UnsafeSocketError
 
 
 class DaemonUnavailable(PanzaError):
     """Nothing answers on the socket."""
+
+
+class ForeignDaemon(DaemonUnavailable):
+    """Another user's process listens on the socket; nothing was sent to it."""
 
 
 class DaemonError(PanzaError):
@@ -31,8 +35,10 @@ class Client:
 
     def __init__(self, path: Path, timeout: float | None = 30.0) -> None:
         self.path = path
-        try:  # UnsafeSocketError when a stranger listens: refused before a byte is sent
+        try:
             self._sock = peer.connect(path, timeout)
+        except UnsafeSocketError as exc:  # refused before a byte was sent
+            raise ForeignDaemon(str(exc)) from None
         except OSError as exc:
             raise DaemonUnavailable(
                 f"the Panza daemon is not running (no answer on {path}: {exc.strerror});"

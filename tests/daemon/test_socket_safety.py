@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from panza.daemon import paths, peer
-from panza.daemon.client import Client
+from panza.daemon.client import Client, ForeignDaemon
 from panza.daemon.errors import UnsafeSocketError
 from panza.installer import checks_install
 from panza.native_host.relay import FrameWriter, Relay
@@ -84,7 +84,7 @@ def test_daemon_and_cli_refuse_a_run_dir_made_by_another_user() -> None:
         run = make_dir_as(NOBODY, home / "run", 0o777)
         attacker = Listener(NOBODY, run / "daemon.sock")
         daemon = panza("daemon", home=home)
-        status = panza("draft", "Tell Priya the launch code", home=home)
+        status = panza("status", home=home)
         received = attacker.received()
     assert daemon.returncode == 1
     assert daemon.stderr.strip().splitlines()[-1] == (
@@ -102,7 +102,7 @@ def test_client_refuses_a_listener_of_another_uid_before_sending_a_byte() -> Non
     with shared_dir() as tmp:
         sock = tmp / "daemon.sock"
         attacker = Listener(NOBODY, sock)
-        with pytest.raises(UnsafeSocketError) as info, Client(sock, timeout=5) as client:
+        with pytest.raises(ForeignDaemon) as info, Client(sock, timeout=5) as client:
             client.call("draft", {"instruction": "Tell Priya the launch code"})
         received = attacker.received()
     assert received == 0
@@ -173,3 +173,15 @@ def test_making_the_run_dir_leaves_a_shared_parent_as_it_is(tmp_path: Path) -> N
     run = paths.ensure_run_dir(shared / f"panza-{os.getuid()}")
     assert stat.S_IMODE(os.lstat(shared).st_mode) == 0o1777
     assert stat.S_IMODE(os.lstat(run).st_mode) == 0o700
+
+
+@needs_root
+def test_the_tray_treats_a_listener_of_another_uid_as_no_daemon() -> None:
+    from panza.daemon.tray.app import StatusPoller
+
+    with shared_dir() as tmp:
+        sock = tmp / "daemon.sock"
+        attacker = Listener(NOBODY, sock)
+        seen = StatusPoller(sock, timeout=5).poll()
+        received = attacker.received()
+    assert seen is None and received == 0
