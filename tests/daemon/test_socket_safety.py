@@ -185,3 +185,12 @@ def test_the_tray_treats_a_listener_of_another_uid_as_no_daemon() -> None:
         seen = StatusPoller(sock, timeout=5).poll()
         received = attacker.received()
     assert seen is None and received == 0
+
+
+def test_doctor_names_an_open_run_dir_even_without_a_socket(tmp_path: Path) -> None:
+    where = paths.resolve({"PANZA_HOME": str(tmp_path)})
+    where.run_dir.mkdir(0o755)
+    where.run_dir.chmod(0o755)
+    check = checks_install.socket_permissions(where)
+    assert (check.status, check.fix) == ("FAIL", f"stop the daemon, rm -r {where.run_dir}")
+    assert check.detail.startswith(f"the socket folder {where.run_dir} is open to other users")
