@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import threading
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from panza.daemon import peer
 from panza.daemon.errors import UnsafeSocketError
+from panza.daemon.paths import check_run_dir
 from panza.native_host import framing
 from panza.native_host.log import log
 from panza.native_host.service import ServiceStarter
@@ -214,6 +216,9 @@ class Relay:
             log.error("refused the listener on the socket: %s", exc)
             return None, str(exc)
         if sock is None:
+            unsafe = _unsafe_folder(self.socket_path.parent)
+            if unsafe:  # the daemon refuses to start there: say why rather than start it
+                return None, unsafe
             if self.starter is None or not self.starter.installed():
                 return None, NOT_RUNNING.format(socket=self.socket_path)
             if self._start_tried:  # one attempt per outage
@@ -257,3 +262,15 @@ class Relay:
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
+
+
+def _unsafe_folder(run_dir: Path) -> str:
+    """Why Panza cannot use the socket folder ``run_dir``, or "" when it can (or it is absent)."""
+    if not os.path.lexists(run_dir):
+        return ""
+    try:
+        check_run_dir(run_dir)
+    except UnsafeSocketError as exc:
+        log.error("unsafe socket folder: %s", exc)
+        return f"Panza cannot start: {exc}"
+    return ""

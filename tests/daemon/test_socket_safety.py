@@ -9,6 +9,7 @@ others, and every client checks the listener's uid before it sends a byte.
 from __future__ import annotations
 
 import io
+import json
 import os
 import socket
 import stat
@@ -194,3 +195,19 @@ def test_doctor_names_an_open_run_dir_even_without_a_socket(tmp_path: Path) -> N
     check = checks_install.socket_permissions(where)
     assert (check.status, check.fix) == ("FAIL", f"stop the daemon, rm -r {where.run_dir}")
     assert check.detail.startswith(f"the socket folder {where.run_dir} is open to other users")
+
+
+def test_native_host_says_why_when_the_socket_folder_is_unsafe(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir(0o755)
+    run.chmod(0o755)
+    out = io.BytesIO()
+    relay = Relay(run / "daemon.sock", FrameWriter(out))
+    relay.forward({"v": 1, "id": "p1", "method": "ping", "params": {}})
+    relay.close()
+    (size,) = struct.unpack("=I", out.getvalue()[:4])
+    reply = json.loads(out.getvalue()[4 : 4 + size])
+    assert reply["error"]["code"] == "unavailable"
+    assert reply["error"]["message"].startswith(
+        f"Panza cannot start: the socket folder {run} is open to other users (mode 755)"
+    )
