@@ -37,12 +37,13 @@ from panza.daemon.writer import Writer
 log = logging.getLogger("panza.daemon")
 RETRY_TRAIN_S = 3600
 PLAYBACK_NICENESS = 10
+LOG_BACKUPS = 3
 
 
 @contextlib.contextmanager
 def instance_lock(run_dir: Path) -> Iterator[None]:
     """Hold ``daemon.lock`` for the daemon's lifetime: one daemon per user."""
-    panza_paths.ensure_private_dir(run_dir)
+    panza_paths.ensure_run_dir(run_dir)
     fd = os.open(run_dir / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
@@ -58,9 +59,10 @@ def instance_lock(run_dir: Path) -> Iterator[None]:
 
 def setup_logging(logs_dir: Path, verbose: bool = False) -> None:
     panza_paths.ensure_private_dir(logs_dir)
+    log_file = logs_dir / "daemon.log"
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     to_file = logging.handlers.RotatingFileHandler(
-        logs_dir / "daemon.log", maxBytes=5 << 20, backupCount=3, encoding="utf-8"
+        log_file, maxBytes=5 << 20, backupCount=LOG_BACKUPS, encoding="utf-8"
     )
     to_stderr = logging.StreamHandler()
     root = logging.getLogger()
@@ -71,6 +73,9 @@ def setup_logging(logs_dir: Path, verbose: bool = False) -> None:
         root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Made before the umask was 077, or by hand: close them again (each fix is logged).
+    for path in (log_file, *(Path(f"{log_file}.{i}") for i in range(1, LOG_BACKUPS + 1))):
+        panza_paths.tighten(path, panza_paths.PRIVATE_FILE)
 
 
 class Daemon:
@@ -234,7 +239,10 @@ def main(verbose: bool = False) -> int:
     """Run the daemon in the foreground until SIGTERM/SIGINT."""
     # Torch's OpenMP threads spin while waiting; on a shared desktop that steals a core.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    panza_paths.private_umask()  # the mail database and everything beside it: owner only
     where = panza_paths.resolve()
     setup_logging(where.logs_dir, verbose)
+    panza_paths.tighten(where.config_file.parent, panza_paths.PRIVATE_DIR)
+    panza_paths.tighten(where.config_file, panza_paths.PRIVATE_FILE)
     asyncio.run(Daemon(where).run())
     return 0

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import itertools
 import json
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from panza.daemon.errors import PanzaError
+from panza.daemon import peer
+from panza.daemon.errors import PanzaError, UnsafeSocketError
 
 
 class DaemonUnavailable(PanzaError):
     """Nothing answers on the socket."""
+
+
+class ForeignDaemon(DaemonUnavailable):
+    """Another user's process listens on the socket; nothing was sent to it."""
 
 
 class DaemonError(PanzaError):
@@ -25,18 +29,17 @@ class DaemonError(PanzaError):
 
 
 class Client:
-    """One connection; :meth:`call` sends a request and waits for its reply."""
+    """One connection to this user's own daemon; :meth:`call` sends a request, awaits its reply."""
 
     _ids = itertools.count(1)
 
     def __init__(self, path: Path, timeout: float | None = 30.0) -> None:
         self.path = path
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._sock.settimeout(timeout)
         try:
-            self._sock.connect(str(path))
+            self._sock = peer.connect(path, timeout)
+        except UnsafeSocketError as exc:  # refused before a byte was sent
+            raise ForeignDaemon(str(exc)) from None
         except OSError as exc:
-            self._sock.close()
             raise DaemonUnavailable(
                 f"the Panza daemon is not running (no answer on {path}: {exc.strerror});"
                 " start it with: panza daemon"

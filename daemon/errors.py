@@ -43,6 +43,10 @@ class SecretsError(PanzaError):
     """The OS keyring is missing, insecure or refused access."""
 
 
+class UnsafeSocketError(PanzaError):
+    """The socket folder, or whoever listens on the socket, is not this user's own."""
+
+
 class SourceError(PanzaError):
     """A mail source (mbox, IMAP, Gmail) failed."""
 

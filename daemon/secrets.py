@@ -15,6 +15,9 @@ import keyring.errors
 from panza.daemon.errors import SecretsError
 
 SERVICE = "panza"
+# The Hugging Face token (for gated base models) under the keyring name "model:hf_token";
+# no account's secret can collide: accounts keep only passwords and OAuth tokens.
+HF_TOKEN = ("model", "hf_token")
 _INSECURE = ("fail.Keyring", "null.Keyring", "PlaintextKeyring")
 _HOW_TO_FIX = (
     "Panza keeps passwords and tokens only in the OS keyring. On Linux install and unlock"

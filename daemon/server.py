@@ -14,15 +14,13 @@ import contextlib
 import functools
 import logging
 import os
-import socket
-import struct
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from panza.daemon.errors import PanzaError, UserError
-from panza.daemon.paths import ensure_private_dir
+from panza.daemon.paths import ensure_run_dir
+from panza.daemon.peer import peer_uid
 from panza.daemon.protocol import (
     MAX_LINE,
     ProtocolError,
@@ -41,17 +39,6 @@ Handler = Callable[[Request, Emit], Awaitable[dict[str, Any]]]
 
 class AlreadyRunning(PanzaError):
     """Another daemon already answers on the socket."""
-
-
-def peer_uid(sock: socket.socket) -> int | None:
-    """The uid of the process at the other end of a Unix socket, if the OS tells."""
-    if hasattr(socket, "SO_PEERCRED"):
-        raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-        return int(struct.unpack("3i", raw)[1])
-    if sys.platform == "darwin":  # LOCAL_PEERCRED on SOL_LOCAL gives a struct xucred
-        raw = sock.getsockopt(0, 0x001, struct.calcsize("IIh16I"))
-        return int(struct.unpack_from("II", raw)[1])
-    return None
 
 
 class _Connection:
@@ -83,7 +70,7 @@ class Server:
         self._serving: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
-        ensure_private_dir(self.path.parent)
+        ensure_run_dir(self.path.parent)
         if self.path.exists() or self.path.is_symlink():
             if await _answers(self.path):
                 raise AlreadyRunning(f"a Panza daemon is already running on {self.path}")

@@ -9,8 +9,8 @@ import shlex
 import stat
 from pathlib import Path
 
-from panza.daemon.errors import PanzaError
-from panza.daemon.paths import Paths
+from panza.daemon.errors import PanzaError, UnsafeSocketError
+from panza.daemon.paths import Paths, check_run_dir
 from panza.installer import services
 from panza.installer.checks import Check
 from panza.installer.files import allowed_ids
@@ -38,17 +38,22 @@ def daemon(where: Paths) -> Check:
 
 def socket_permissions(where: Paths) -> Check:
     sock, run = where.socket_file, where.run_dir
-    if not sock.exists():
+    fix = f"stop the daemon, rm -r {run}"
+    if os.path.lexists(run):  # made by someone else, the daemon will not start: say why
+        try:
+            check_run_dir(run)
+        except UnsafeSocketError as exc:
+            return Check("socket", "FAIL", str(exc), fix)
+    if not os.path.lexists(sock):
         return Check("socket", "skip", f"{sock} absent (daemon not running)")
+    info = os.lstat(sock)
     problems = []
-    for path, want in ((run, 0o700), (sock, 0o600)):
-        info = path.stat()
-        if info.st_uid != os.getuid():
-            problems.append(f"{path} belongs to uid {info.st_uid}")
-        if stat.S_IMODE(info.st_mode) & ~want:
-            problems.append(f"{path} is {stat.S_IMODE(info.st_mode):o}, not {want:o}")
+    if info.st_uid != os.getuid():
+        problems.append(f"{sock} belongs to uid {info.st_uid}")
+    if stat.S_IMODE(info.st_mode) & ~0o600:
+        problems.append(f"{sock} is {stat.S_IMODE(info.st_mode):o}, not 600")
     if problems:
-        return Check("socket", "FAIL", "; ".join(problems), f"stop the daemon, rm -r {run}")
+        return Check("socket", "FAIL", "; ".join(problems), fix)
     return Check("socket", "ok", f"{sock} is private (dir 700, socket 600)")
 
 

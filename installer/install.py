@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from panza.daemon.paths import PRIVATE_DIR, tighten
 from panza.installer import extension, files, services
 from panza.installer.layout import BROWSERS, Layout
 from panza.installer.record import Outcome, Record, remove_recorded, write_file
@@ -57,6 +58,7 @@ def _choose_browsers(layout: Layout, options: Options, say: Say) -> list[str]:
 
 def install(layout: Layout, options: Options, commands: services.Commands, say: Say) -> Record:
     """Write everything for ``options`` under ``layout``; enable the service unless told not."""
+    tighten(layout.data_dir, PRIVATE_DIR, say)  # it holds the mail database
     record = Record.load(layout.record_file) or Record()
     record.browsers = sorted({*record.browsers, *_choose_browsers(layout, options, say)})
     record.allow_ids = list(dict.fromkeys([*record.allow_ids, *options.allow_ids]))

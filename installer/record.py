@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from panza.daemon.atomic import atomic_write_bytes
+from panza.daemon.paths import PRIVATE_DIR
 
 Outcome = Literal["created", "updated", "unchanged"]
 VERSION = 1
@@ -73,7 +74,8 @@ def make_dirs(path: Path, record: Record) -> None:
         missing.append(probe)
         probe = probe.parent
     for directory in reversed(missing):
-        directory.mkdir()
+        directory.mkdir(PRIVATE_DIR)  # the browser and the service run as this user too
+        directory.chmod(PRIVATE_DIR)  # whatever the umask
         if str(directory) not in record.dirs:
             record.dirs.append(str(directory))
 

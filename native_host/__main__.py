@@ -39,15 +39,21 @@ def claim_stdout() -> BinaryIO:
 
 
 def setup_logging(where: paths.Paths) -> None:
+    corrected: list[str] = []  # modes found too open, logged once the log is open
     try:
-        logs = paths.ensure_private_dir(where.logs_dir)
+        paths.ensure_private_dir(where.data_dir, corrected.append)
+        logs = paths.ensure_private_dir(where.logs_dir, corrected.append)
+        paths.tighten(logs / LOG_NAME, paths.PRIVATE_FILE, corrected.append)
     except OSError:
         return  # never fall back to stdout
     log.open(logs / LOG_NAME, debug=bool(os.environ.get("PANZA_HOST_DEBUG")))
+    for line in corrected:
+        log.warning("%s", line)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
+    paths.private_umask()  # the log and any folder the host creates first: owner only
     writer = FrameWriter(claim_stdout())
     where = paths.resolve()
     setup_logging(where)

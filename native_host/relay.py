@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import threading
 import time
 from collections import Counter
 from pathlib import Path
 
+from panza.daemon import peer
+from panza.daemon.errors import UnsafeSocketError
+from panza.daemon.paths import check_run_dir
 from panza.native_host import framing
 from panza.native_host.log import log
 from panza.native_host.service import ServiceStarter
@@ -27,6 +31,14 @@ if TYPE_CHECKING:
     from typing import BinaryIO
 
     from panza.native_host.framing import Message
+
+# What the browser may ask of the daemon: what the extensions use, and nothing else.
+# stop, reload, pause, resume, sync and whatever comes later stay CLI- and tray-only.
+RELAYED_METHODS = ("draft", "cancel", "ping", "status", "feedback", "retrain")
+NOT_RELAYED = (
+    "{what}: the browser may use only " + ", ".join(RELAYED_METHODS) + "; the rest is for"
+    " the panza command and the tray"
+)
 
 NOT_RUNNING = (
     "Panza is not running (nothing answers on {socket}). Start it with `panza daemon`,"
@@ -172,7 +184,18 @@ class Relay:
     def forward(self, message: Message) -> None:
         raw_id = message.get("id")
         request_id = raw_id if isinstance(raw_id, str) else None
-        log.debug("request %s: %s", request_id, message.get("method"))
+        method = message.get("method")
+        if method not in RELAYED_METHODS:
+            log.warning("refused request %s: method not relayed", request_id)
+            what = (
+                f"method {method[:40]!r} is not available to the browser"
+                if isinstance(method, str)
+                else 'a request needs a "method"'
+            )
+            refusal = NOT_RELAYED.format(what=what)
+            self.writer.send(framing.error_reply(request_id, "bad_request", refusal))
+            return
+        log.debug("request %s: %s", request_id, method)
         line = framing.dump(message) + b"\n"
         for _ in range(2):  # a connection that died since the last request: reconnect once
             conn, why = self._connection(request_id)
@@ -187,8 +210,15 @@ class Relay:
     def _connection(self, request_id: str | None) -> tuple[_Connection | None, str]:
         if self._conn is not None and not self._conn.dead:
             return self._conn, ""
-        sock = self._connect()
+        try:
+            sock = self._connect()
+        except UnsafeSocketError as exc:  # never started over: a stranger holds the socket
+            log.error("refused the listener on the socket: %s", exc)
+            return None, str(exc)
         if sock is None:
+            unsafe = _unsafe_folder(self.socket_path.parent)
+            if unsafe:  # the daemon refuses to start there: say why rather than start it
+                return None, unsafe
             if self.starter is None or not self.starter.installed():
                 return None, NOT_RUNNING.format(socket=self.socket_path)
             if self._start_tried:  # one attempt per outage
@@ -212,21 +242,35 @@ class Relay:
             return None, START_FAILED.format(detail=detail)
         deadline = time.monotonic() + self.start_wait_s
         while time.monotonic() < deadline:
-            sock = self._connect()
+            try:
+                sock = self._connect()
+            except UnsafeSocketError as exc:
+                log.error("refused the listener on the socket: %s", exc)
+                return None, str(exc)
             if sock is not None:
                 return sock, ""
             time.sleep(0.1)
         return None, START_SLOW.format(detail=detail, wait=self.start_wait_s)
 
     def _connect(self) -> socket.socket | None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        """None when nothing listens; UnsafeSocketError when a stranger does."""
         try:
-            sock.connect(str(self.socket_path))
+            return peer.connect(self.socket_path, None)
         except OSError:
-            sock.close()
             return None
-        return sock
 
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
+
+
+def _unsafe_folder(run_dir: Path) -> str:
+    """Why Panza cannot use the socket folder ``run_dir``, or "" when it can (or it is absent)."""
+    if not os.path.lexists(run_dir):
+        return ""
+    try:
+        check_run_dir(run_dir)
+    except UnsafeSocketError as exc:
+        log.error("unsafe socket folder: %s", exc)
+        return f"Panza cannot start: {exc}"
+    return ""

@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from panza.daemon import paths
 from panza.daemon.cli import (
     account_cmds,
     daemon_cmds,
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``panza`` console script."""
+    paths.private_umask()  # whatever a command creates first (data, config, install) is private
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from typing import Any
 
 from pydantic import ValidationError
 
-from panza.daemon import paths
+from panza.daemon import paths, secrets
 from panza.daemon.atomic import atomic_write_text
 from panza.daemon.cli import context
 from panza.daemon.config import UserConfig, render_effective
@@ -32,6 +33,13 @@ def register(sub: Any) -> None:
 
     cfg = sub.add_parser("config", help="print the effective config")
     cfg.add_argument("--path", action="store_true", help="print only where the config lives")
+    token = cfg.add_mutually_exclusive_group()
+    token.add_argument(
+        "--hf-token",
+        action="store_true",
+        help="keep a Hugging Face token (for gated models) in the OS keyring: typed, or piped",
+    )
+    token.add_argument("--forget-hf-token", action="store_true", help="remove that token")
     cfg.set_defaults(func=cmd_config)
 
 
@@ -72,7 +80,26 @@ def cmd_config(args: argparse.Namespace) -> int:
     if args.path:
         print(where.config_file)
         return 0
+    if args.hf_token or args.forget_hf_token:
+        return _hf_token(store=args.hf_token)
     config = context.config()
     print(f"# effective config from {where.config_file}")
     print(render_effective(config), end="")
+    return 0
+
+
+def _hf_token(store: bool) -> int:
+    """Keep or forget the Hugging Face token; it goes only to the keyring, never the file."""
+    if not store:
+        gone = secrets.delete_secret(*secrets.HF_TOKEN)
+        print("Removed the Hugging Face token" if gone else "No Hugging Face token was stored")
+        return 0
+    if sys.stdin.isatty():
+        value = getpass.getpass("Hugging Face token (not shown): ")
+    else:
+        value = sys.stdin.readline()
+    if not value.strip():
+        raise UserError("no token given: type it, or pipe it in on stdin")
+    secrets.set_secret(*secrets.HF_TOKEN, value.strip())
+    print("Stored the Hugging Face token in the OS keyring")
     return 0

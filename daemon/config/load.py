@@ -10,6 +10,7 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from panza.daemon.config.legacy import move_secrets_out
 from panza.daemon.config.schema import Config, GmailAccount, ImapAccount
 from panza.daemon.errors import ConfigError
 
@@ -27,7 +28,7 @@ def load_config(path: Path) -> Config:
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
-    return parse_config(raw, str(path))
+    return parse_config(move_secrets_out(path, raw), str(path))
 
 
 def parse_config(raw: bytes, where: str = "config") -> Config:
@@ -53,7 +54,7 @@ def _describe(err: Any) -> str:
         return f"{dotted}: unknown key{hint}"
     if err["type"] == "missing":
         return f"{dotted}: required"
-    return f"{dotted}: {err['msg']}"
+    return f"{dotted}: {str(err['msg']).removeprefix('Value error, ')}"
 
 
 def _fields_at(parent: list[str]) -> list[str]:

@@ -1,11 +1,13 @@
-"""The config schema. Unknown keys are errors; secrets are ``SecretStr`` and never print."""
+"""The config schema. Unknown keys are errors; secrets are never here (only in the OS keyring)."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LANG = re.compile(r"^[a-z]{2}$")
@@ -13,6 +15,22 @@ _LANG = re.compile(r"^[a-z]{2}$")
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def encrypted_or_local(url: str) -> bool:
+    """https, or plain http to a loopback host (127.0.0.0/8, ::1, localhost)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme == "https" or not host:
+        return parts.scheme == "https" and bool(host)
+    if parts.scheme != "http":
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class UserConfig(_Strict):
@@ -69,6 +87,16 @@ class GmailAccount(_Strict):
     # Where the Gmail API is served; empty means Google's. Set for a proxy or a test server.
     api_endpoint: str = Field(default="", pattern=r"^(https?://\S+)?$")
 
+    @field_validator("api_endpoint")
+    @classmethod
+    def _encrypted(cls, value: str) -> str:
+        if value and not encrypted_or_local(value):
+            raise ValueError(
+                "use https:// (plain http:// only to this machine: 127.0.0.1, ::1 or"
+                " localhost), so that your Google token never crosses a network unencrypted"
+            )
+        return value
+
 
 AccountConfig = Annotated[ImapAccount | GmailAccount, Field(discriminator="kind")]
 
@@ -89,7 +117,7 @@ class ModelConfig(_Strict):
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     load_in_4bit: bool = False
-    hf_token: SecretStr | None = None
+    # The Hugging Face token for gated models lives in the OS keyring (secrets.HF_TOKEN).
 
 
 class TrainingConfig(_Strict):

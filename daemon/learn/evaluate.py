@@ -71,7 +71,7 @@ def run_eval(
         "max_new_tokens": max_new_tokens,
     }
     result = child.run_job(
-        job, on_event or (lambda e: None), command=command, env=settings.child_env(config)
+        job, on_event or (lambda e: None), command=command, env=settings.child_env()
     )
     rows: list[dict[str, Any]] = result["rows"]
     for row, number in zip(rows, [None, *chosen], strict=True):

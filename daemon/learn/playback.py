@@ -90,5 +90,5 @@ def run_playback(
         if progress is not None:
             progress(int(event["done"]), len(todo))
 
-    child.run_job(job, on_event, command=command, niceness=niceness, env=settings.child_env(config))
+    child.run_job(job, on_event, command=command, niceness=niceness, env=settings.child_env())
     return outcome

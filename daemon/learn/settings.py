@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from panza.daemon import secrets
 from panza.daemon.config import Config
-from panza.daemon.errors import ConfigError
+from panza.daemon.errors import ConfigError, SecretsError
 from panza.daemon.paths import Paths
 
 DEMO_BASE = "panza-demo"
@@ -77,7 +78,14 @@ def hyper(config: Config, method: str | None = None) -> dict[str, Any]:
     }
 
 
-def child_env(config: Config) -> dict[str, str]:
-    """Environment for the child: the Hub token, if any, never goes into a job file."""
-    token = config.model.hf_token
-    return {"HF_TOKEN": token.get_secret_value()} if token is not None else {}
+def child_env() -> dict[str, str]:
+    """Environment for the child: the Hub token from the keyring, never in a job file.
+
+    No usable keyring means no token (public models need none); it is never read
+    from anywhere else.
+    """
+    try:
+        token = secrets.get_secret(*secrets.HF_TOKEN)
+    except SecretsError:
+        return {}
+    return {"HF_TOKEN": token} if token else {}

@@ -145,7 +145,7 @@ def run_training(
             on_event or (lambda e: None),
             command=command,
             niceness=niceness,
-            env=settings.child_env(config),
+            env=settings.child_env(),
         )
         if result.get("status") == "nothing_to_train":
             return TrainOutcome("nothing_to_train", None, result)

@@ -16,13 +16,13 @@ import webbrowser
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import google_auth_httplib2  # type: ignore[import-untyped]
 import httplib2  # type: ignore[import-untyped]
 from google.auth.exceptions import RefreshError, TransportError
 from google.oauth2.credentials import Credentials
 
+from panza.daemon.config.schema import encrypted_or_local
 from panza.daemon.errors import AuthError, PanzaError, SourceError, UserError
 from panza.daemon.secrets import get_secret, set_secret
 
@@ -70,6 +70,12 @@ def load_client_config(path: Path) -> dict[str, Any]:
     missing = [k for k in _CLIENT_KEYS if not isinstance(installed, dict) or not installed.get(k)]
     if missing:
         raise UserError(f"{path} lacks {', '.join(missing)}; download the client JSON again")
+    for key in ("auth_uri", "token_uri"):  # the sign-in code and client secret go there
+        if not encrypted_or_local(str(installed[key])):
+            raise UserError(
+                f"{path}: {key} must be an https:// address (plain http only to this machine);"
+                " download the client JSON again"
+            )
     return data
 
 
@@ -163,7 +169,7 @@ def load_credentials(account: str) -> Credentials:
         raise AuthError(
             "the stored Google token is unreadable; re-authentication needed", account
         ) from None
-    if not _safe_token_uri(token_uri):
+    if not encrypted_or_local(token_uri):
         raise AuthError(f"refusing to send the refresh token to {token_uri} (not https)", account)
     return creds
 
@@ -171,13 +177,6 @@ def load_credentials(account: str) -> Credentials:
 def _parse_expiry(value: str) -> datetime:
     # google-auth compares expiry as naive UTC.
     return datetime.strptime(value.rstrip("Z").split(".")[0], "%Y-%m-%dT%H:%M:%S")
-
-
-def _safe_token_uri(uri: str) -> bool:
-    parts = urlsplit(uri)
-    return parts.scheme == "https" or (
-        parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
-    )
 
 
 def refresh_if_expired(creds: Credentials, account: str, timeout: float = 30.0) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -9,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from panza.daemon.errors import StoreError
+from panza.daemon.paths import PRIVATE_FILE, ensure_private_dir, tighten
 from panza.daemon.store.migrations import MIGRATIONS, Migration
 
 
@@ -17,7 +20,7 @@ class Store:
 
     def __init__(self, path: Path, migrations: tuple[Migration, ...] = MIGRATIONS) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_files(path)
         try:
             self._conn = sqlite3.connect(
                 path, isolation_level=None, check_same_thread=False, timeout=10.0
@@ -103,3 +106,16 @@ def _statements(sql: str) -> list[str]:
                 out.append(buf.strip())
             buf = ""
     return out
+
+
+def _private_files(path: Path) -> None:
+    """The database is born 0600 in a 0700 folder; one found more open is tightened.
+
+    SQLite gives the ``-wal`` and ``-shm`` files the database file's mode, so creating
+    the database ourselves makes them private too, whatever the process umask.
+    """
+    ensure_private_dir(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    for suffix in ("", "-wal", "-shm"):
+        tighten(path.with_name(path.name + suffix), PRIVATE_FILE)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from panza.daemon.errors import AuthError
+from panza.daemon.errors import AuthError, UserError
 from panza.daemon.secrets import set_secret
 from panza.daemon.sources import gmail_auth
 from panza.daemon.sources.gmail import decode_raw, internal_date
@@ -96,3 +97,23 @@ def test_a_token_for_a_plain_http_remote_host_is_refused(test_keyring: dict[str,
     set_secret("work", gmail_auth.TOKEN_KIND, "{broken")
     with pytest.raises(AuthError, match="unreadable; re-authentication needed"):
         gmail_auth.load_credentials("work")
+
+
+@pytest.mark.parametrize("key", ["auth_uri", "token_uri"])
+def test_a_client_file_sending_sign_in_in_plain_http_is_refused(tmp_path: Path, key: str) -> None:
+    installed = {
+        "client_id": "c.apps.googleusercontent.com",
+        "client_secret": "s",
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+    path = tmp_path / "client.json"
+    path.write_text(json.dumps({"installed": installed}))
+    assert gmail_auth.load_client_config(path)["installed"] == installed
+    path.write_text(json.dumps({"installed": {**installed, key: "http://evil.example/x"}}))
+    with pytest.raises(UserError) as info:
+        gmail_auth.load_client_config(path)
+    assert str(info.value) == (
+        f"{path}: {key} must be an https:// address (plain http only to this machine);"
+        " download the client JSON again"
+    )

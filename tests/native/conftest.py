@@ -82,11 +82,15 @@ class Host:
     """``python -m panza.native_host CALLER...`` with frames in and out, as a browser does it."""
 
     def __init__(
-        self, panza_home: Path, caller: Sequence[str] = (CHROME_CALLER,), **env: str
+        self,
+        panza_home: Path,
+        caller: Sequence[str] = (CHROME_CALLER,),
+        module: str = "panza.native_host",
+        **env: str,
     ) -> None:
         full_env = {**os.environ, "PANZA_HOME": str(panza_home), **env}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "panza.native_host", *caller],
+            [sys.executable, "-m", module, *caller],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -161,8 +165,13 @@ class Host:
 def host_factory() -> Iterator[Any]:
     made: list[Host] = []
 
-    def make(panza_home: Path, caller: Sequence[str] = (CHROME_CALLER,), **env: str) -> Host:
-        h = Host(panza_home, caller, **env)
+    def make(
+        panza_home: Path,
+        caller: Sequence[str] = (CHROME_CALLER,),
+        module: str = "panza.native_host",
+        **env: str,
+    ) -> Host:
+        h = Host(panza_home, caller, module, **env)
         made.append(h)
         return h
 

@@ -40,8 +40,32 @@ def test_requests_are_relayed_and_each_reply_is_its_own_frame(
     assert set(replies) == {f"r{i}" for i in range(len(methods))}
     assert replies["r1"]["result"]["emails"]["kept"] == 0
     assert replies["r2"]["error"]["code"] == "bad_request"
-    assert "did you mean 'ping'" in replies["r2"]["error"]["message"]
+    assert "method 'pnig' is not available to the browser" in replies["r2"]["error"]["message"]
     assert host.close() == 0
+
+
+def test_the_browser_reaches_only_what_the_extensions_use(
+    daemon: subprocess.Popen[bytes], home: Path, host_factory: MakeHost
+) -> None:
+    """stop, reload, pause, resume and sync are refused by the host, never forwarded."""
+    host = host_factory(home)
+    refused = ["pause", "stop", "reload", "sync", "resume", "Stop"]
+    for i, method in enumerate(refused):
+        host.send(request(f"x{i}", method))
+    host.send({"v": 1, "id": "nm", "params": {}})
+    host.send(request("s1", "status"))
+    got = [host.read() for _ in range(len(refused) + 2)]
+    allowed = "the browser may use only draft, cancel, ping, status, feedback, retrain"
+    for i, method in enumerate(refused):
+        assert got[i]["error"] == {
+            "code": "bad_request",
+            "message": f"method {method!r} is not available to the browser: {allowed};"
+            " the rest is for the panza command and the tray",
+        }
+    assert got[-2]["error"]["message"].startswith('a request needs a "method": ')
+    assert got[-1]["id"] == "s1" and got[-1]["result"]["paused"] is False  # pause never ran
+    assert host.close() == 0
+    assert daemon.poll() is None  # stop never reached the daemon
 
 
 def test_bad_frames_get_error_frames_and_the_host_keeps_going(

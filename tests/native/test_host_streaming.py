@@ -20,6 +20,7 @@ from tests.native.conftest import Host, MiB, request, start_daemon, stop_daemon
 
 pytestmark = pytest.mark.integration
 MakeHost = Callable[..., Host]
+WIDE_HOST = "tests.native.wide_host"  # the browser may not sync; these tests need a long request
 
 FAKE_SYSTEMCTL = """\
 #!/bin/sh
@@ -147,7 +148,7 @@ def test_sync_progress_streams_as_separate_frames_in_order_while_ping_overtakes(
     home, kept = imap_home
     proc = start_daemon(home)
     try:
-        host = host_factory(home)
+        host = host_factory(home, module=WIDE_HOST)
         host.send(request("s1", "sync"))
         host.send(request("p1", "ping"))
         frames = host.until_reply("s1", timeout=120)
@@ -175,7 +176,7 @@ def test_cancel_passes_through_to_the_running_request(
     home, _ = imap_home
     proc = start_daemon(home)
     try:
-        host = host_factory(home)
+        host = host_factory(home, module=WIDE_HOST)
         host.send(request("s1", "sync"))
         first = host.read(timeout=60)
         assert first["id"] == "s1" and first["event"] == "progress"
