@@ -51,9 +51,14 @@ export function draftParams(raw) {
 }
 
 /**
+ * The first `max` UTF-16 units of `text`, one fewer where the cut would split a surrogate
+ * pair: half a pair is not valid Unicode and the daemon would reject the whole draft.
  * @param {string} text
  * @param {number} max
  */
-function clip(text, max) {
-  return text.length <= max ? text : text.slice(0, Math.max(0, max));
+export function clip(text, max) {
+  if (text.length <= max) return text;
+  const end = Math.max(0, max);
+  const last = text.charCodeAt(end - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? end - 1 : end);
 }
