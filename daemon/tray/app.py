@@ -43,6 +43,7 @@ class StatusPoller:
         self.socket_file = socket_file
         self.timeout = timeout
         self.connects = 0  # a new connection may be a new daemon (version)
+        self.ping: dict[str, Any] | None = None  # that daemon's ping: the methods it offers
         self._client: Client | None = None
         self._lock = threading.Lock()
 
@@ -52,6 +53,7 @@ class StatusPoller:
                 if self._client is None:
                     self._client = Client(self.socket_file, timeout=self.timeout)
                     self.connects += 1
+                    self.ping = self._client.call("ping")
                 return self._client.call("status")
             except (DaemonUnavailable, DaemonError, OSError, ValueError):
                 self._close()  # the daemon went away (or is restarting): reconnect next time
@@ -98,7 +100,6 @@ class TrayApp:
         self._lock = threading.Lock()
         self._status: dict[str, Any] | None = None
         self._notice: tuple[str, float] | None = None
-        self._retrain_absent_on: int | None = None  # connection on which retrain was absent
         self._view = model.view(None, time.time())
         self._shown: model.View | None = None
         self.icon: Any = None  # the pystray icon while running
@@ -118,7 +119,7 @@ class TrayApp:
     def _recompute(self) -> model.View:
         now = time.time()
         notice = self._notice[0] if self._notice and now - self._notice[1] < NOTICE_S else None
-        available = self._retrain_absent_on != self.poller.connects
+        available = model.offers(self.poller.ping, "retrain")
         self._view = model.view(self._status, now, notice, retrain_available=available)
         return self._view
 
@@ -163,12 +164,7 @@ class TrayApp:
         except DaemonError as exc:
             message = str(exc).removesuffix(f" ({exc.code})")
             log.info("%s: the daemon answered %s", method, exc.code)  # messages may name people
-            if action is Action.RETRAIN and model.absent_method(exc.code, message):
-                with self._lock:
-                    self._retrain_absent_on = self.poller.connects
-                self._say("Retrain is not available in this version of Panza")
-            else:
-                self._say(model.describe_error(action, exc.code, message))
+            self._say(model.describe_error(action, exc.code, message))
         except OSError as exc:
             log.info("%s: connection failed: %s", method, exc.strerror)
             self._say(f"{method}: lost the connection to the daemon")
