@@ -35,15 +35,21 @@ export function disconnectMessage(reason, extensionId = '') {
 }
 
 /**
+ * @typedef {object} ErrorContext
+ * @property {any} [status] a `status` result, for not_ready
+ * @property {boolean} [absent] the daemon answered `ping` without the method asked for
+ */
+
+/**
  * @param {string} code a protocol error code
  * @param {string} message the daemon's (or host's) message
- * @param {{status?: any}} [context] a `status` result, for not_ready
+ * @param {ErrorContext} [context]
  * @returns {Said}
  */
 export function describeError(code, message, context = {}) {
   switch (code) {
     case 'unavailable':
-      if (/not available in this daemon/.test(message)) {
+      if (context.absent) {
         return {
           title: 'This version of Panza cannot draft yet',
           detail: `Update Panza, then restart it with \`panza daemon\`. (${message})`,

@@ -22,6 +22,18 @@ export function request(id, method, params = {}) {
 }
 
 /**
+ * Whether the daemon whose `ping` answered `pong` offers `method` (its `methods` list).
+ * A daemon that does not list its methods is taken to offer them all: a call it cannot
+ * serve then fails with the daemon's own message.
+ * @param {unknown} pong a `ping` result
+ * @param {string} method
+ */
+export function offers(pong, method) {
+  const methods = /** @type {{methods?: unknown}|null} */ (pong)?.methods;
+  return !Array.isArray(methods) || methods.includes(method);
+}
+
+/**
  * What one message from the host is.
  * @param {any} message
  * @returns {'reply'|'fragment'|'event'|'junk'}

@@ -9,6 +9,9 @@ import net from 'node:net';
 import { dirname } from 'node:path';
 import readline from 'node:readline';
 
+/** What this stand-in answers (its `ping` says so, as the daemon's does). */
+const METHODS = ['cancel', 'draft', 'feedback', 'ping', 'status'];
+
 /**
  * @typedef {object} Script
  * @property {string[]} tokens
@@ -57,7 +60,7 @@ export class StubDaemon {
       this.requests.push(req);
       switch (req.method) {
         case 'ping':
-          send({ id: req.id, ok: true, result: { pong: true, version: 'stub', pid: process.pid } });
+          send({ id: req.id, ok: true, result: { pong: true, version: 'stub', protocol: 1, methods: METHODS, pid: process.pid } });
           break;
         case 'status':
           send({ id: req.id, ok: true, result: { paused: false, emails: { kept: 0 }, adapter: null, jobs: {} } });

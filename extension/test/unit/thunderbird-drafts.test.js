@@ -76,7 +76,10 @@ test('the daemon being down shows its message in the popup', async () => {
   const { ports, drafts, seen } = setup('compose-new-html.json');
   const done = drafts.start(7, 'Invite them');
   const req = await draftRequest(ports);
-  ports[0].say({ id: req.id, ok: false, error: { code: 'unavailable', message: 'Panza is not running. Start it with `panza daemon`.' } });
+  const down = { code: 'unavailable', message: 'Panza is not running. Start it with `panza daemon`.' };
+  ports[0].say({ id: req.id, ok: false, error: down });
+  await tick();
+  ports[0].say({ id: ports[0].last('ping')?.id, ok: false, error: down }); // the host's answer to the ping too
   await done;
   assert.equal(seen.at(-1)?.kind, 'error');
   assert.equal(seen.at(-1)?.text, 'Panza is not running. Start it with `panza daemon`.');
