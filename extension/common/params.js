@@ -13,6 +13,8 @@ export const LIMITS = Object.freeze({
   messages: 50,
   messageText: 20_000,
   threadText: 200_000,
+  draftId: 200,
+  feedbackText: 200_000,
 });
 
 /** @typedef {{from: string, date: string, text: string}} ThreadMessage */
@@ -48,6 +50,18 @@ export function draftParams(raw) {
     to: (raw.to ?? []).map((a) => clip(a.trim(), LIMITS.address)).filter(Boolean).slice(0, LIMITS.recipients),
     thread,
   };
+}
+
+/**
+ * `feedback` params (daemon/protocol.py FeedbackParams): the draft's id and the text the
+ * user sent, within the daemon's limits; null without a usable draft id.
+ * @param {unknown} draftId
+ * @param {unknown} text
+ * @returns {{draft_id: string, text: string}|null}
+ */
+export function feedbackParams(draftId, text) {
+  if (typeof draftId !== 'string' || !draftId || draftId.length > LIMITS.draftId) return null;
+  return { draft_id: draftId, text: clip(typeof text === 'string' ? text.trim() : '', LIMITS.feedbackText) };
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Thunderbird's background (an event page): owns the native port to Panza, runs
- * drafts for the compose windows, and serves the popup and the options page.
+ * drafts for the compose windows, serves the popup and the options page, and reports
+ * what the user sent after a draft as `feedback`.
  */
 import { PanzaClient } from './common/client.js';
 import { pageRequests } from './common/router.js';
@@ -33,3 +34,12 @@ api.runtime.onConnect.addListener((/** @type {any} */ port) => {
 });
 
 api.tabs.onRemoved.addListener((/** @type {number} */ tabId) => drafts.forget(tabId));
+
+// What the user sends after a draft goes back as feedback. The listener returns nothing,
+// so Thunderbird never waits on Panza to send.
+api.compose.onBeforeSend.addListener((/** @type {any} */ tab, /** @type {any} */ details) => {
+  drafts.sent.beforeSend(tab.id, details);
+});
+api.compose.onAfterSend.addListener((/** @type {any} */ tab, /** @type {any} */ sendInfo) => {
+  drafts.sent.afterSend(tab.id, sendInfo);
+});

@@ -14,7 +14,7 @@ import { readCompose } from './read.js';
  * @property {import('./controls.js').Controls} controls
  * @property {() => chrome.runtime.Port} connect opens a "panza-draft" port to the worker
  * @property {import('./insert.js').Exec} [exec] execCommand, for tests
- * @property {() => void} onEnd called once, when the run is over
+ * @property {(outcome: import('../common/session.js').Outcome) => void} onEnd called once, when the run is over
  */
 
 export class DraftRun {
@@ -105,6 +105,6 @@ export class DraftRun {
       }
       this.port = null;
     }
-    onEnd();
+    onEnd(outcome);
   }
 }

@@ -101,6 +101,14 @@ describe('Draft with Panza in Gmail, real Chromium', { skip: skip ?? false, time
       const saved = await page.evaluate(() => /** @type {any} */ (window).__panzaFixture.saves.at(-1));
       assert.match(saved, /^Hi Bob,\n+Seven is perfect - book for four\.\n+Ada\n/);
       assert.equal(await page.locator('#inline-reply input[name="draft"]').inputValue() !== '', true);
+
+      // The user adds a line and sends: the text sent goes back as feedback for this draft.
+      await page.locator('#inline-reply [g_editable] > div', { hasText: /^Ada$/ }).click();
+      await page.keyboard.press('End');
+      await page.keyboard.type(' Thanks!');
+      await page.click('#inline-reply [role="button"][aria-label^="Send"]');
+      const feedback = await stub.receive('feedback');
+      assert.deepEqual(feedback.params, { draft_id: `stub-${draft.id}`, text: 'Hi Bob,\n\nSeven is perfect - book for four.\n\nAda Thanks!' });
       await page.close();
     } finally {
       await stub.stop();

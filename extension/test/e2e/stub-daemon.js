@@ -71,6 +71,9 @@ export class StubDaemon {
         case 'draft':
           this.draft(req, send);
           break;
+        case 'feedback':
+          send({ id: req.id, ok: true, result: { recorded: true } });
+          break;
         default:
           send({ id: req.id, ok: false, error: { code: 'unavailable', message: `${req.method} is not available in this daemon` } });
       }
@@ -127,6 +130,19 @@ export class StubDaemon {
   /** Requests received for `method`. @param {string} method */
   received(method) {
     return this.requests.filter((r) => r.method === method);
+  }
+
+  /**
+   * The first `method` request received, waiting up to `timeoutMs` for it.
+   * @param {string} method
+   * @param {number} [timeoutMs]
+   */
+  async receive(method, timeoutMs = 5000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.received(method).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const [first] = this.received(method);
+    if (!first) throw new Error(`no ${method} request within ${timeoutMs} ms`);
+    return first;
   }
 
   async stop() {
