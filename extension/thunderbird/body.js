@@ -53,7 +53,7 @@ function addBox(doc) {
 function fill(box, text) {
   const doc = /** @type {Document} */ (box.ownerDocument);
   box.replaceChildren();
-  text.split('\n').forEach((line, i) => {
+  text.split(/\r\n?|\n/).forEach((line, i) => {
     if (i > 0) box.appendChild(doc.createElement('br'));
     if (line) box.appendChild(doc.createTextNode(line));
   });
