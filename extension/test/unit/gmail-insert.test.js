@@ -95,3 +95,11 @@ test('model output is text: markup in it is never parsed', () => {
   assert.equal(body.querySelector('img, b'), null);
   assert.equal(body.firstElementChild?.textContent, '<img src=x onerror=alert(1)> & <b>bold</b>');
 });
+
+test('line breaks at the start survive, and CR/CRLF are line breaks, also split across tokens', () => {
+  const { body } = bodyOf('gmail/thread.html');
+  const inserter = new TextInserter(body, noExec);
+  for (const token of ['\n', '\n', 'Hi\r', '\nBob\r', 'x']) inserter.write(token);
+  const first = /** @type {Element} */ (body.firstElementChild);
+  assert.equal(first.innerHTML, '<br><br>Hi<br>Bob<br>x');
+});

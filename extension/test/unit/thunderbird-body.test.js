@@ -96,3 +96,8 @@ test('the sent text is what the user wrote: no quote, no signature, in HTML and 
   assert.equal(sentText({ ...plain, plainTextBody: `See you at 7.\nAda${plain.plainTextBody}` }), 'See you at 7.\nAda');
   assert.equal(sentText({ isPlainText: true, plainTextBody: '-- \nAda Whitfield\n' }), '');
 });
+
+test('CR and CRLF in the draft are line breaks in HTML', () => {
+  const doc = parse(htmlWithDraft(fresh.body, fresh.body, 'Hi\r\nBob\rx', { final: true }));
+  assert.equal(doc.body.innerHTML.startsWith('Hi<br>Bob<br>x<br>'), true, doc.body.innerHTML.slice(0, 60));
+});
