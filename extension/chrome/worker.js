@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Chrome's service worker: owns the one native port to Panza. Gmail's content script
  * opens a runtime port per draft ("panza-draft") and gets tokens, status lines and the

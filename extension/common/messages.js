@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * What the user reads: errors, progress and queue position in plain words, each
  * error with what to do about it. Pure functions over protocol values.

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * What the options page shows, from one `ping` + `status` answer (or the error).
  * Pure: the page renders these strings with textContent.

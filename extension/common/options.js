@@ -1,3 +1,4 @@
+// @ts-check
 /** The options page: daemon connection, current adapter, training, "Retrain now". */
 import { extApi } from './ext.js';
 import { RETRAIN_ABSENT, optionsView, retrainLine } from './options-view.js';

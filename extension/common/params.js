@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * `draft` params as the daemon validates them (daemon/protocol.py DraftParams):
  * trimmed to its limits, and to what fits a 1 MiB native-messaging frame, keeping

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The daemon protocol as the native host relays it (DESIGN.md "The daemon protocol").
  * Pure: builds requests, tells replies from events, and joins `fragment` events

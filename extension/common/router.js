@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The background's answer to its own extension pages (the options page): they ask
  * for `status`, `ping` or `retrain` and the background, which owns the native port,

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * One "Draft with Panza" run, shared by Thunderbird's background and Chrome's worker:
  * send `draft`, pass tokens on as they come, describe progress, and turn the reply

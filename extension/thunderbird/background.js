@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Thunderbird's background (an event page): owns the native port to Panza, runs
  * drafts for the compose windows, serves the popup and the options page, and reports
@@ -7,13 +8,13 @@ import { PanzaClient } from './common/client.js';
 import { pageRequests } from './common/router.js';
 import { Drafts } from './drafts.js';
 
-const api = /** @type {any} */ (globalThis).messenger;
+const api = messenger;
 const client = new PanzaClient();
 const drafts = new Drafts(api, client);
 
 api.runtime.onMessage.addListener(pageRequests(client, api.runtime.getURL('')));
 
-api.runtime.onConnect.addListener((/** @type {any} */ port) => {
+api.runtime.onConnect.addListener((port) => {
   if (port.name !== 'panza-popup' || port.sender?.id !== api.runtime.id) return;
   /** @type {(() => void)|null} */
   let unwatch = null;
@@ -37,9 +38,9 @@ api.tabs.onRemoved.addListener((/** @type {number} */ tabId) => drafts.forget(ta
 
 // What the user sends after a draft goes back as feedback. The listener returns nothing,
 // so Thunderbird never waits on Panza to send.
-api.compose.onBeforeSend.addListener((/** @type {any} */ tab, /** @type {any} */ details) => {
-  drafts.sent.beforeSend(tab.id, details);
+api.compose.onBeforeSend.addListener((tab, details) => {
+  if (tab.id !== undefined) drafts.sent.beforeSend(tab.id, details);
 });
-api.compose.onAfterSend.addListener((/** @type {any} */ tab, /** @type {any} */ sendInfo) => {
-  drafts.sent.afterSend(tab.id, sendInfo);
+api.compose.onAfterSend.addListener((tab, sendInfo) => {
+  if (tab.id !== undefined) drafts.sent.afterSend(tab.id, sendInfo);
 });

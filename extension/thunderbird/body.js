@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Where the draft goes in a Thunderbird compose body: at the top, above the quote
  * (`.moz-cite-prefix` + `blockquote type=cite`) and the signature (`.moz-signature`),
@@ -73,6 +74,7 @@ function firstContent(body) {
 /**
  * Whitespace, a <br>, or an empty paragraph/div (`<p><br></p>`).
  * @param {Node|null} node
+ * @returns {boolean}
  */
 function isBlank(node) {
   if (!node) return false;

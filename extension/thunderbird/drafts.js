@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Drafts in progress, one per compose tab, and who is watching them: the popup can
  * close and open again while a draft streams; Stop and closing the tab cancel it.
@@ -12,7 +13,7 @@ import { SentFeedback } from './feedback.js';
 
 export class Drafts {
   /**
-   * @param {any} api `messenger`
+   * @param {MailApi} api `messenger`
    * @param {import('./common/client.js').PanzaClient} client
    * @param {{intervalMs?: number}} [writerOptions] how often the body is rewritten while streaming
    */

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * What the user finally sends after a Panza draft goes back to the daemon as `feedback`:
  * how much of a draft survives is how Panza learns whether its drafts help.
@@ -47,10 +48,10 @@ export class SentFeedback {
   /**
    * compose.onBeforeSend: note the text; returns nothing, so sending does not wait.
    * @param {number} tabId
-   * @param {any} details ComposeDetails as they are sent
+   * @param {messenger.compose.ComposeDetails} details as they are sent
    */
   beforeSend(tabId, details) {
-    const params = feedbackParams(this.drafts.get(tabId), sentText(details ?? {}, this.Parser));
+    const params = feedbackParams(this.drafts.get(tabId), sentText(details, this.Parser));
     if (params) this.sending.set(tabId, params);
   }
 

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * What the user finally sends after a Panza draft goes back to the daemon as `feedback`:
  * how much of a draft survives is how Panza learns whether its drafts help. Sending is a

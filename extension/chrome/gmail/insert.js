@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Streams text into the top of a Gmail compose body, above any quote or signature,
  * as typing would: `execCommand('insertText')` / `('insertParagraph')` fire the input

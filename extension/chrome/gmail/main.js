@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Gmail: give every compose window (new, reply, pop-out) Panza's controls. One
  * MutationObserver watches the page; each change schedules one scan.

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * One draft in one compose window: read the window, ask the worker over a runtime
  * port, stream tokens into the body, show status, and let Stop cancel it.

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Gmail's DOM, as data. Gmail's class names are obfuscated but long-lived; each entry
  * lists selectors best first, and the first that matches wins. When Gmail changes,

@@ -21,6 +21,7 @@ const skip = missing();
  * Python's splitlines() also breaks lines at \x1c-\x1e and \x85, which a tiny model emits).
  * @param {string} text
  */
+// eslint-disable-next-line no-control-regex -- the separators Python's splitlines() breaks at
 const normal = (text) => text.replace(/[\s\x1c-\x1e\x85]+/g, ' ').trim();
 
 describe('Draft with Panza in Gmail, real Chromium', { skip: skip ?? false, timeout: 240_000 }, () => {

@@ -8,6 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import readline from 'node:readline';
+import { tick } from '../fakes.js';
 
 /** What this stand-in answers (its `ping` says so, as the daemon's does). */
 const METHODS = ['cancel', 'draft', 'feedback', 'ping', 'status'];
@@ -139,7 +140,7 @@ export class StubDaemon {
    */
   async receive(method, timeoutMs = 5000) {
     const deadline = Date.now() + timeoutMs;
-    while (!this.received(method).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!this.received(method).length && Date.now() < deadline) await tick(20);
     const [first] = this.received(method);
     if (!first) throw new Error(`no ${method} request within ${timeoutMs} ms`);
     return first;
@@ -148,7 +149,9 @@ export class StubDaemon {
   async stop() {
     for (const timer of this.timers.values()) clearTimeout(timer);
     for (const socket of this.sockets) socket.destroy();
-    await new Promise((resolve) => this.server.close(() => resolve(undefined)));
+    await new Promise((resolve) => {
+      this.server.close(() => resolve(undefined));
+    });
     rmSync(this.socketPath, { force: true });
   }
 }

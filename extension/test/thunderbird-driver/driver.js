@@ -36,7 +36,9 @@ async function until(check, ms = 30_000, what = 'condition') {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => {
+      setTimeout(r, 50);
+    });
   }
   throw new Error(`timed out waiting for ${what}`);
 }
@@ -108,7 +110,9 @@ async function run() {
   port.postMessage({ type: 'stop', tabId: long.id });
   out.stopState = await finished(long.id);
   const stopped = (await details(long.id)).body;
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => {
+    setTimeout(r, 500);
+  });
   out.stop = { during, at: stopped, later: (await details(long.id)).body };
   return out;
 }

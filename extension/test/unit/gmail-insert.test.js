@@ -101,5 +101,5 @@ test('line breaks at the start survive, and CR/CRLF are line breaks, also split 
   const inserter = new TextInserter(body, noExec);
   for (const token of ['\n', '\n', 'Hi\r', '\nBob\r', 'x']) inserter.write(token);
   const first = /** @type {Element} */ (body.firstElementChild);
-  assert.equal(first.innerHTML, '<br><br>Hi<br>Bob<br>x');
+  assert.equal(first.outerHTML, '<div dir="ltr"><br><br>Hi<br>Bob<br>x</div>');
 });
