@@ -59,7 +59,7 @@ test('no draft, a failed draft, or a plain Enter report nothing', () => {
   draft(p, ['Hi'], { ok: false, code: 'cancelled', title: 'Stopped', detail: '' });
   p.send.click();
   p.body.dispatchEvent(new p.window.KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
-  assert.deepEqual(p.feedback, []);
+  assert.equal(p.feedback.length, 0);
   // A newer draft in the same window is the one reported.
   draft(p, ['One'], { ok: true, result: { draft_id: 'dr-1' } });
   draft(p, ['Two'], { ok: true, result: { draft_id: 'dr-2' } });

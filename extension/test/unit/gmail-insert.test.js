@@ -51,6 +51,7 @@ test('in a new message the draft goes above the signature', () => {
 
 test('each insertion fires an input event, as typing does', () => {
   const { window, body } = bodyOf('gmail/popout.html');
+  /** @type {[string, string|null][]} */
   const events = [];
   body.addEventListener('input', (e) => events.push([/** @type {InputEvent} */ (e).inputType, /** @type {InputEvent} */ (e).data]));
   const inserter = new TextInserter(body, noExec);
@@ -61,6 +62,7 @@ test('each insertion fires an input event, as typing does', () => {
 
 test('the browser editor is used when it takes the command: insertText and insertParagraph', () => {
   const { body } = bodyOf('gmail/popout.html');
+  /** @type {[string, string|undefined][]} */
   const calls = [];
   const inserter = new TextInserter(body, (command, value) => {
     calls.push([command, value]);

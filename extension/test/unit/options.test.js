@@ -59,6 +59,7 @@ test("the background relays the options page's calls, and nobody else's", async 
   const { ports, connect } = portFactory();
   const client = new PanzaClient({ connect, lastError: () => undefined, newId: () => 'o1', idleMs: 0 });
   const listener = pageRequests(client, 'chrome-extension://keep/');
+  /** @type {any[]} */
   const answers = [];
   assert.equal(listener({ panza: 'status' }, { url: 'https://mail.google.com/mail/u/0/' }, () => {}), false);
   assert.equal(listener({ panza: 'draft' }, { url: 'chrome-extension://keep/common/options.html' }, () => {}), false);

@@ -15,7 +15,9 @@ const PARAMS = { instruction: 'Say yes', mode: /** @type {const} */ ('new'), sub
 
 test('tokens reach the page in order; the outcome carries the result', async () => {
   const { client, ports } = setup();
+  /** @type {string[]} */
   const tokens = [];
+  /** @type {string[]} */
   const statuses = [];
   const run = runDraft(client, PARAMS, { onToken: (t) => tokens.push(t), onStatus: (s) => statuses.push(s) });
   const port = ports[0];
