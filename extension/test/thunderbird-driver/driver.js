@@ -114,6 +114,15 @@ async function run() {
     setTimeout(r, 500);
   });
   out.stop = { during, at: stopped, later: (await details(long.id)).body };
+
+  // The user edits the drafted reply and sends it (to the Outbox: no server needed); the
+  // background reports the text sent as feedback, which the test reads from the daemon's side.
+  const edited = (await details(reply.id)).body?.replace('Ada<br>', 'Ada<br>PS: thanks!<br>');
+  await api.compose.setComposeDetails(reply.id, { body: edited });
+  out.sent = await api.compose.sendMessage(reply.id, { mode: 'sendLater' });
+  await new Promise((r) => {
+    setTimeout(r, 2000); // the feedback's way to the daemon: one frame through the host
+  });
   return out;
 }
 
