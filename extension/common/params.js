@@ -67,13 +67,15 @@ export function feedbackParams(draftId, text) {
 
 /**
  * The first `max` UTF-16 units of `text`, one fewer where the cut would split a surrogate
- * pair: half a pair is not valid Unicode and the daemon would reject the whole draft.
+ * pair: half a pair is not valid Unicode and the daemon would reject the whole draft. A
+ * lone surrogate already in the text (a page can hold one) becomes U+FFFD for that reason.
  * @param {string} text
  * @param {number} max
  */
 export function clip(text, max) {
-  if (text.length <= max) return text;
+  const whole = text.toWellFormed();
+  if (whole.length <= max) return whole;
   const end = Math.max(0, max);
-  const last = text.charCodeAt(end - 1);
-  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? end - 1 : end);
+  const last = whole.charCodeAt(end - 1);
+  return whole.slice(0, last >= 0xd800 && last <= 0xdbff ? end - 1 : end);
 }

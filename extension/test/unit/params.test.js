@@ -45,6 +45,8 @@ test('clipping never splits a surrogate pair', () => {
   assert.equal(clip(`a${face}b`, 3), `a${face}`);
   assert.equal(clip(face, 1), '');
   assert.equal(clip('abc', 0), '');
+  assert.equal(clip('a\ud83d', 5), 'a\ufffd', 'a lone surrogate from the page is replaced');
+  assert.equal(clip('\ude00b', 5), '\ufffdb');
 
   const instruction = `${'a'.repeat(LIMITS.instruction - 1)}${face}`;
   const p = draftParams({
