@@ -68,11 +68,12 @@ extension/node_modules/.stamp: extension/package.json extension/package-lock.jso
 
 node-deps: extension/node_modules/.stamp
 
-# The extension's JavaScript gets what the Python gets: types (tsc --checkJs, strict, over
-# every source with the WebExtension typings and types/messenger.d.ts; then the tests too,
-# with Node's) and a linter (ESLint).
+# The extension's JavaScript gets what the Python gets: types (tsc --checkJs, strict: the
+# Chrome extension against Chrome's typings, the Thunderbird add-on against Firefox's plus
+# types/messenger*.d.ts, the tests with Node's) and a linter (ESLint).
 node-lint: node-deps
 	cd extension && node_modules/.bin/tsc --noEmit -p tsconfig.json
+	cd extension && node_modules/.bin/tsc --noEmit -p tsconfig.thunderbird.json
 	cd extension && node_modules/.bin/tsc --noEmit -p test/tsconfig.json
 	cd extension && node_modules/.bin/eslint .
 

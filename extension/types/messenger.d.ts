@@ -1,11 +1,21 @@
 /**
  * Thunderbird's `messenger.*`: what Firefox's typings (@types/firefox-webext-browser) lack,
- * as far as Panza uses it (webextension-api.thunderbird.net, Thunderbird 128+).
- * runtime and tabs are Firefox's own.
+ * as far as Panza uses it (webextension-api.thunderbird.net, Thunderbird 128+). Standalone,
+ * so that the tests can use it next to Chrome's typings (both declare `browser`);
+ * messenger-runtime.d.ts adds Firefox's runtime and tabs for the add-on itself.
  */
 declare namespace messenger {
-    const runtime: typeof browser.runtime;
-    const tabs: typeof browser.tabs;
+    /** A WebExtension event. */
+    interface Event<T extends (...args: never[]) => unknown> {
+        addListener(callback: T): void;
+        removeListener(callback: T): void;
+        hasListener(callback: T): boolean;
+    }
+
+    /** The part of tabs.Tab the compose events are used for. */
+    interface Tab {
+        id?: number;
+    }
 }
 
 declare namespace messenger.compose {
@@ -31,8 +41,8 @@ declare namespace messenger.compose {
     function getComposeDetails(tabId: number): Promise<ComposeDetails>;
     function setComposeDetails(tabId: number, details: ComposeDetails): Promise<void>;
     /** Sending waits for a listener that returns a promise; Panza's returns nothing. */
-    const onBeforeSend: WebExtEvent<(tab: browser.tabs.Tab, details: ComposeDetails) => void>;
-    const onAfterSend: WebExtEvent<(tab: browser.tabs.Tab, sendInfo: SendInfo) => void>;
+    const onBeforeSend: Event<(tab: Tab, details: ComposeDetails) => void>;
+    const onAfterSend: Event<(tab: Tab, sendInfo: SendInfo) => void>;
 }
 
 declare namespace messenger.messages {
