@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv sysdeps traydeps test lint typecheck pytest node-deps node-test extension demo bench clean
+.PHONY: venv sysdeps traydeps test lint typecheck pytest node-deps node-lint node-test extension demo bench clean
 
 $(VENV)/.stamp: pyproject.toml | traydeps
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -81,14 +81,25 @@ sysdeps:
 pytest: venv sysdeps
 	$(VENV)/bin/pytest -q
 
-# The extension's test tools (jsdom, playwright-core, web-ext), as package-lock.json pins them.
+# The extension's test tools (jsdom, playwright-core, web-ext, fast-check, TypeScript, ESLint),
+# as package-lock.json pins them.
 extension/node_modules/.stamp: extension/package.json extension/package-lock.json
 	cd extension && npm ci --no-audit --no-fund
 	@touch $@
 
 node-deps: extension/node_modules/.stamp
 
-# The extension: unit tests (node --test, jsdom), web-ext lint of the Thunderbird package,
+# The extension's JavaScript gets what the Python gets: types (tsc --checkJs, strict: the
+# Chrome extension against Chrome's typings, the Thunderbird add-on against Firefox's plus
+# types/messenger*.d.ts, the tests with Node's) and a linter (ESLint).
+node-lint: node-deps
+	cd extension && node_modules/.bin/tsc --noEmit -p tsconfig.json
+	cd extension && node_modules/.bin/tsc --noEmit -p tsconfig.thunderbird.json
+	cd extension && node_modules/.bin/tsc --noEmit -p test/tsconfig.json
+	cd extension && node_modules/.bin/eslint .
+
+# The extension: unit tests (node --test, jsdom; the fast-check fuzz tier with PANZA_FUZZ_RUNS
+# runs per property, 100 by default), web-ext lint of the Thunderbird package,
 # and the end-to-end tests in real Chromium with the real host and daemon (with CI=true a
 # missing chromium fails them instead of skipping).
 node-test: venv sysdeps node-deps
@@ -100,7 +111,7 @@ node-test: venv sysdeps node-deps
 extension: venv
 	$(PY) extension/build.py dist
 
-test: lint typecheck pytest node-test
+test: lint typecheck pytest node-lint node-test
 
 demo: venv
 	$(PY) -m panza.daemon.demo

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from panza.daemon.jobs import Jobs
+from panza.daemon.protocol import VERSION as PROTOCOL_VERSION
 from panza.daemon.protocol import FeedbackParams, ProtocolError, Request, SyncParams
 from panza.daemon.server import Emit, Handler
 from panza.daemon.service import Service
@@ -41,8 +42,19 @@ class Handlers:
             **self.extra,
         }
 
+    def methods(self) -> list[str]:
+        """Every method this daemon answers: its table, and ``cancel``, which the server serves."""
+        return sorted({*self.table(), "cancel"})
+
     async def ping(self, req: Request, emit: Emit) -> dict[str, Any]:
-        return {"pong": True, "version": VERSION, "pid": os.getpid()}
+        """Clients decide what to offer from ``protocol`` and ``methods``, never from wording."""
+        return {
+            "pong": True,
+            "version": VERSION,
+            "protocol": PROTOCOL_VERSION,
+            "methods": self.methods(),
+            "pid": os.getpid(),
+        }
 
     async def status(self, req: Request, emit: Emit) -> dict[str, Any]:
         status = self.service.status()

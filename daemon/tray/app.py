@@ -51,6 +51,7 @@ class StatusPoller:
         self.socket_file = socket_file
         self.timeout = timeout
         self.connects = 0  # a new connection may be a new daemon (version)
+        self.ping: dict[str, Any] | None = None  # that daemon's ping: the methods it offers
         self._client: Client | None = None
         self._lock = threading.Lock()
 
@@ -60,6 +61,7 @@ class StatusPoller:
                 if self._client is None:
                     self._client = Client(self.socket_file, timeout=self.timeout)
                     self.connects += 1
+                    self.ping = self._client.call("ping")
                 return self._client.call("status")
             except (DaemonUnavailable, DaemonError, OSError, ValueError):
                 self._close()  # the daemon went away (or is restarting): reconnect next time
@@ -106,7 +108,6 @@ class TrayApp:
         self._lock = threading.Lock()
         self._status: dict[str, Any] | None = None
         self._notice: tuple[str, float] | None = None
-        self._retrain_absent_on: int | None = None  # connection on which retrain was absent
         self.prompter: Prompter | None = None  # set by run() where the backend has dialogs
         self._drafting = False
         self._seen: model.Seen | None = None  # for the training ETA
@@ -129,7 +130,7 @@ class TrayApp:
     def _recompute(self) -> model.View:
         now = time.time()
         notice = self._notice[0] if self._notice and now - self._notice[1] < NOTICE_S else None
-        available = self._retrain_absent_on != self.poller.connects
+        available = model.offers(self.poller.ping, "retrain")
         self._seen = model.follow(self._seen, self._status, now)
         drafting = Drafting.BUSY if self._drafting else Drafting.READY
         if self.prompter is None:
@@ -193,12 +194,7 @@ class TrayApp:
         except DaemonError as exc:
             message = str(exc).removesuffix(f" ({exc.code})")
             log.info("%s: the daemon answered %s", method, exc.code)  # messages may name people
-            if action is Action.RETRAIN and model.absent_method(exc.code, message):
-                with self._lock:
-                    self._retrain_absent_on = self.poller.connects
-                self._say("Retrain is not available in this version of Panza")
-            else:
-                self._say(model.describe_error(action, exc.code, message))
+            self._say(model.describe_error(action, exc.code, message))
         except OSError as exc:
             log.info("%s: connection failed: %s", method, exc.strerror)
             self._say(f"{method}: lost the connection to the daemon")

@@ -241,9 +241,14 @@ def describe_error(action: Action, code: str, message: str) -> str:
     return f"{_NAMES.get(action, action.value)} failed: {message}"
 
 
-def absent_method(code: str, message: str) -> bool:
-    """The daemon has no such method (an older version), as opposed to the method failing."""
-    return code == "unavailable" and "not available in this daemon" in message
+def offers(ping: dict[str, Any] | None, method: str) -> bool:
+    """Whether the daemon that answered ``ping`` offers ``method``, from its ``methods`` list.
+
+    A daemon that does not list its methods is taken to offer them all: a call it cannot
+    serve then fails with the daemon's own message.
+    """
+    methods = (ping or {}).get("methods")
+    return not isinstance(methods, list) or method in methods
 
 
 def _draft_item(status: dict[str, Any] | None, drafting: Drafting) -> Item:

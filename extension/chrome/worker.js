@@ -1,16 +1,19 @@
+// @ts-check
 /**
  * Chrome's service worker: owns the one native port to Panza. Gmail's content script
  * opens a runtime port per draft ("panza-draft") and gets tokens, status lines and the
- * outcome back over it; closing that port (tab closed, Stop) cancels the request.
+ * outcome back over it; closing that port (tab closed, Stop) cancels the request. When
+ * the user sends a window Panza drafted into, the script reports the text as `feedback`.
  */
 import { PanzaClient } from './common/client.js';
 import { draftParams } from './common/params.js';
-import { pageRequests } from './common/router.js';
+import { feedbackRequests, pageRequests } from './common/router.js';
 import { runDraft } from './common/session.js';
 
 const client = new PanzaClient();
 
 chrome.runtime.onMessage.addListener(pageRequests(client, chrome.runtime.getURL('')));
+chrome.runtime.onMessage.addListener(feedbackRequests(client, chrome.runtime.id));
 
 chrome.runtime.onConnect.addListener((port) => {
   if (port.name !== 'panza-draft' || port.sender?.id !== chrome.runtime.id) return;

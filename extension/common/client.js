@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The daemon protocol client over a native-messaging port (`connectNative("org.panza.host")`).
  *
@@ -52,6 +53,7 @@ export class PanzaClient {
   /** @param {ClientOptions} [options] */
   constructor(options = {}) {
     const api = () => extApi();
+    /** @type {() => Port} */
     this.connect = options.connect ?? (() => api().runtime.connectNative(HOST_NAME));
     this.lastError = options.lastError ?? (() => api()?.runtime?.lastError?.message);
     this.newId = options.newId ?? idMaker();

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * What the user reads: errors, progress and queue position in plain words, each
  * error with what to do about it. Pure functions over protocol values.
@@ -35,15 +36,21 @@ export function disconnectMessage(reason, extensionId = '') {
 }
 
 /**
+ * @typedef {object} ErrorContext
+ * @property {any} [status] a `status` result, for not_ready
+ * @property {boolean} [absent] the daemon answered `ping` without the method asked for
+ */
+
+/**
  * @param {string} code a protocol error code
  * @param {string} message the daemon's (or host's) message
- * @param {{status?: any}} [context] a `status` result, for not_ready
+ * @param {ErrorContext} [context]
  * @returns {Said}
  */
 export function describeError(code, message, context = {}) {
   switch (code) {
     case 'unavailable':
-      if (/not available in this daemon/.test(message)) {
+      if (context.absent) {
         return {
           title: 'This version of Panza cannot draft yet',
           detail: `Update Panza, then restart it with \`panza daemon\`. (${message})`,

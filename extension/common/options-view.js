@@ -1,17 +1,23 @@
+// @ts-check
 /**
  * What the options page shows, from one `ping` + `status` answer (or the error).
  * Pure: the page renders these strings with textContent.
  */
 import { describeError, describeProgress, oneLine } from './messages.js';
+import { offers } from './protocol.js';
+
+export const RETRAIN_ABSENT = 'Retrain is not available in this version of Panza';
 
 /**
+ * `retrain` is whether "Retrain now" is offered: false when the daemon's ping lists its
+ * methods without `retrain` (while it is down the button stays, to say so when clicked).
  * @param {{ok: boolean, result?: any, code?: string, message?: string}} ping
  * @param {{ok: boolean, result?: any, code?: string, message?: string}|null} status
  */
 export function optionsView(ping, status) {
   if (!ping.ok) {
     const said = describeError(ping.code ?? 'internal', ping.message ?? '');
-    return { state: 'down', connection: oneLine(said), adapter: '–', training: '–', emails: '–' };
+    return { state: 'down', connection: oneLine(said), adapter: '–', training: '–', emails: '–', retrain: true };
   }
   const version = ping.result?.version ? ` (version ${ping.result.version})` : '';
   const s = status?.ok ? status.result : null;
@@ -21,6 +27,7 @@ export function optionsView(ping, status) {
     adapter: s ? adapterLine(s.adapter) : '–',
     training: s ? trainingLine(s.jobs?.train) : '–',
     emails: s ? String(s.emails?.kept ?? 0) : '–',
+    retrain: offers(ping.result, 'retrain'),
   };
 }
 
@@ -53,9 +60,6 @@ export function retrainLine(reply) {
       return `Retrain finished: v${String(r.version).padStart(4, '0')} ${r.status}`;
     }
     return 'Retrain started';
-  }
-  if (reply.code === 'unavailable' && /not available in this daemon/.test(reply.message ?? '')) {
-    return 'Retrain is not available in this version of Panza';
   }
   if (reply.code === 'busy') return 'Retrain is already running';
   return oneLine(describeError(reply.code ?? 'internal', reply.message ?? ''));

@@ -1,6 +1,7 @@
+// @ts-check
 /** The options page: daemon connection, current adapter, training, "Retrain now". */
 import { extApi } from './ext.js';
-import { optionsView, retrainLine } from './options-view.js';
+import { RETRAIN_ABSENT, optionsView, retrainLine } from './options-view.js';
 
 const REFRESH_MS = 3000;
 
@@ -29,6 +30,12 @@ async function refresh() {
   show('adapter', view.adapter);
   show('training', view.training);
   show('emails', view.emails);
+  const retrain = /** @type {HTMLButtonElement|null} */ (document.getElementById('retrain'));
+  // Only when it changes: the line next to the button also tells how the last click went.
+  if (retrain && retrain.hidden === view.retrain) {
+    retrain.hidden = !view.retrain;
+    show('retrain-result', view.retrain ? '' : RETRAIN_ABSENT);
+  }
 }
 
 document.getElementById('retrain')?.addEventListener('click', async (event) => {

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * `draft` params as the daemon validates them (daemon/protocol.py DraftParams):
  * trimmed to its limits, and to what fits a 1 MiB native-messaging frame, keeping
@@ -13,6 +14,8 @@ export const LIMITS = Object.freeze({
   messages: 50,
   messageText: 20_000,
   threadText: 200_000,
+  draftId: 200,
+  feedbackText: 200_000,
 });
 
 /** @typedef {{from: string, date: string, text: string}} ThreadMessage */
@@ -51,9 +54,28 @@ export function draftParams(raw) {
 }
 
 /**
+ * `feedback` params (daemon/protocol.py FeedbackParams): the draft's id and the text the
+ * user sent, within the daemon's limits; null without a usable draft id.
+ * @param {unknown} draftId
+ * @param {unknown} text
+ * @returns {{draft_id: string, text: string}|null}
+ */
+export function feedbackParams(draftId, text) {
+  if (typeof draftId !== 'string' || !draftId || draftId.length > LIMITS.draftId) return null;
+  return { draft_id: draftId, text: clip(typeof text === 'string' ? text.trim() : '', LIMITS.feedbackText) };
+}
+
+/**
+ * The first `max` UTF-16 units of `text`, one fewer where the cut would split a surrogate
+ * pair: half a pair is not valid Unicode and the daemon would reject the whole draft. A
+ * lone surrogate already in the text (a page can hold one) becomes U+FFFD for that reason.
  * @param {string} text
  * @param {number} max
  */
-function clip(text, max) {
-  return text.length <= max ? text : text.slice(0, Math.max(0, max));
+export function clip(text, max) {
+  const whole = text.toWellFormed();
+  if (whole.length <= max) return whole;
+  const end = Math.max(0, max);
+  const last = whole.charCodeAt(end - 1);
+  return whole.slice(0, last >= 0xd800 && last <= 0xdbff ? end - 1 : end);
 }

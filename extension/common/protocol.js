@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The daemon protocol as the native host relays it (DESIGN.md "The daemon protocol").
  * Pure: builds requests, tells replies from events, and joins `fragment` events
@@ -19,6 +20,18 @@ export const VERSION = 1;
  */
 export function request(id, method, params = {}) {
   return { v: VERSION, id, method, params };
+}
+
+/**
+ * Whether the daemon whose `ping` answered `pong` offers `method` (its `methods` list).
+ * A daemon that does not list its methods is taken to offer them all: a call it cannot
+ * serve then fails with the daemon's own message.
+ * @param {unknown} pong a `ping` result
+ * @param {string} method
+ */
+export function offers(pong, method) {
+  const methods = /** @type {{methods?: unknown}|null} */ (pong)?.methods;
+  return !Array.isArray(methods) || methods.includes(method);
 }
 
 /**

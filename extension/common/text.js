@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Text out of HTML without rendering it: block elements and <br> become line breaks,
  * quoted history and hidden parts can be skipped. Works on any DOM (browser, jsdom).

@@ -74,5 +74,7 @@ export function portFactory() {
 
 /** Resolve after pending promise callbacks and timers of 0 ms. */
 export function tick(ms = 0) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => {
+    setTimeout(resolve, ms);
+  });
 }

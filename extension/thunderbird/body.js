@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Where the draft goes in a Thunderbird compose body: at the top, above the quote
  * (`.moz-cite-prefix` + `blockquote type=cite`) and the signature (`.moz-signature`),
@@ -53,7 +54,7 @@ function addBox(doc) {
 function fill(box, text) {
   const doc = /** @type {Document} */ (box.ownerDocument);
   box.replaceChildren();
-  text.split('\n').forEach((line, i) => {
+  text.split(/\r\n?|\n/).forEach((line, i) => {
     if (i > 0) box.appendChild(doc.createElement('br'));
     if (line) box.appendChild(doc.createTextNode(line));
   });
@@ -73,6 +74,7 @@ function firstContent(body) {
 /**
  * Whitespace, a <br>, or an empty paragraph/div (`<p><br></p>`).
  * @param {Node|null} node
+ * @returns {boolean}
  */
 function isBlank(node) {
   if (!node) return false;

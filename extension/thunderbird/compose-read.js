@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * A `draft` request from a Thunderbird compose window: its type, subject and "To"
  * from `compose.getComposeDetails`, and for replies (and forwards) the related
@@ -18,7 +19,7 @@ export function recipients(field) {
 }
 
 /**
- * @param {any} details a ComposeDetails
+ * @param {messenger.compose.ComposeDetails} details
  * @param {string} instruction
  * @param {{from: string, date: string, text: string}[]} thread
  */
@@ -33,7 +34,7 @@ export function paramsFromDetails(details, instruction, thread) {
 }
 
 /**
- * @param {any} api `messenger`
+ * @param {MailApi} api `messenger`
  * @param {number} tabId the compose tab
  * @param {string} instruction
  * @returns {Promise<{details: any, params: import('./common/params.js').DraftParams}>}
@@ -41,6 +42,7 @@ export function paramsFromDetails(details, instruction, thread) {
 export async function readDraftRequest(api, tabId, instruction) {
   const details = await api.compose.getComposeDetails(tabId);
   const related = details.relatedMessageId;
+  /** @type {import('./common/params.js').ThreadMessage[]} */
   let thread = [];
   if (related != null && (details.type === 'reply' || details.type === 'forward')) {
     try {

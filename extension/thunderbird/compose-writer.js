@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Writes a streaming draft into a Thunderbird compose window. `compose.setComposeDetails`
  * replaces the whole body, so updates are batched (one per `intervalMs`) and run one
@@ -7,7 +8,7 @@ import { htmlWithDraft, plainWithDraft } from './body.js';
 
 export class ComposeWriter {
   /**
-   * @param {any} compose the `messenger.compose` API
+   * @param {MailApi['compose']} compose the `messenger.compose` API
    * @param {number} tabId
    * @param {{isPlainText?: boolean, body?: string, plainTextBody?: string}} details the window when the draft started
    * @param {{intervalMs?: number, Parser?: typeof DOMParser}} [options]

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Drafts in progress, one per compose tab, and who is watching them: the popup can
  * close and open again while a draft streams; Stop and closing the tab cancel it.
@@ -6,12 +7,13 @@ import { oneLine } from './common/messages.js';
 import { runDraft } from './common/session.js';
 import { ComposeWriter } from './compose-writer.js';
 import { readDraftRequest } from './compose-read.js';
+import { SentFeedback } from './feedback.js';
 
 /** @typedef {{running: boolean, text: string, kind: 'info'|'error'|'done'}} TabState */
 
 export class Drafts {
   /**
-   * @param {any} api `messenger`
+   * @param {MailApi} api `messenger`
    * @param {import('./common/client.js').PanzaClient} client
    * @param {{intervalMs?: number}} [writerOptions] how often the body is rewritten while streaming
    */
@@ -25,6 +27,7 @@ export class Drafts {
     this.states = new Map();
     /** @type {Map<number, Set<(state: TabState) => void>>} */
     this.watchers = new Map();
+    this.sent = new SentFeedback(client);
   }
 
   /**
@@ -83,6 +86,7 @@ export class Drafts {
       const outcome = await run.done;
       await writer.finish();
       if (outcome.ok) {
+        this.sent.drafted(tabId, outcome.result?.draft_id);
         const v = outcome.result?.adapter_version;
         this.set(tabId, { running: false, text: v != null ? `Draft ready (style v${v})` : 'Draft ready', kind: 'done' });
       } else {
@@ -104,6 +108,7 @@ export class Drafts {
   /** @param {number} tabId the tab was closed */
   forget(tabId) {
     this.stop(tabId);
+    this.sent.forget(tabId);
     this.states.delete(tabId);
     this.watchers.delete(tabId);
   }

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The text of the message being replied to, from Thunderbird's message APIs:
  * `messages.listInlineTextParts` where it exists, else the `messages.getFull` MIME tree.
@@ -9,13 +10,13 @@ import { elementText, tidy } from './common/text.js';
 
 /**
  * Text parts of a getFull() MessagePart tree, depth first (attachments left out).
- * @param {any} part
+ * @param {messenger.messages.MessagePart} part
  * @returns {TextPart[]}
  */
 export function textParts(part) {
   /** @type {TextPart[]} */
   const out = [];
-  /** @param {any} p */
+  /** @param {messenger.messages.MessagePart|undefined} p */
   const walk = (p) => {
     if (!p) return;
     const type = String(p.contentType ?? '').toLowerCase();
@@ -71,14 +72,14 @@ export function stripQuoted(text) {
 
 /**
  * The message with id `messageId` as a thread entry {from, date, text}.
- * @param {any} api `messenger`
+ * @param {Pick<MailApi, 'messages'>} api `messenger`
  * @param {number} messageId
  */
 export async function threadEntry(api, messageId) {
   const header = await api.messages.get(messageId);
   let parts;
   if (typeof api.messages.listInlineTextParts === 'function') {
-    parts = (await api.messages.listInlineTextParts(messageId)).map((/** @type {any} */ p) => ({
+    parts = (await api.messages.listInlineTextParts(messageId)).map((p) => ({
       contentType: String(p.contentType).toLowerCase(),
       content: String(p.content ?? ''),
     }));

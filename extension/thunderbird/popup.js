@@ -1,8 +1,9 @@
+// @ts-check
 /**
  * The compose_action popup: an instruction (empty = reply to this), Draft and Stop.
  * The background does the work, so the popup may close while the draft streams in.
  */
-const api = /** @type {any} */ (globalThis).messenger;
+const api = messenger;
 
 const form = /** @type {HTMLFormElement} */ (document.getElementById('form'));
 const input = /** @type {HTMLTextAreaElement} */ (document.getElementById('instruction'));

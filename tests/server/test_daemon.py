@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from panza.daemon import paths
 from panza.daemon.client import Client, DaemonError
+from panza.daemon.config import load_config
+from panza.daemon.handlers import Handlers
+from panza.daemon.jobs import Jobs
+from panza.daemon.protocol import PARAMS, VERSION, NoParams, Request
 from panza.daemon.sample import generate, write_mbox
+from panza.daemon.server import Emit
+from panza.daemon.service import Service
+from panza.daemon.store import Store
 from tests.daemon_process import panza, stop_daemon, wait_until_answers
 
 pytestmark = pytest.mark.integration
@@ -91,6 +100,40 @@ def test_status_pause_resume_feedback(daemon: Client) -> None:
         daemon.call("feedback", {"draft_id": "nope", "text": "x"})
     assert info.value.code == "bad_request" and "no draft with id 'nope'" in str(info.value)
     assert daemon.call("sync") == {"accounts": []}
+
+
+def test_ping_names_the_protocol_version_and_every_method(daemon: Client) -> None:
+    result = daemon.call("ping")
+    assert result["protocol"] == VERSION == 1
+    # The full daemon offers every method of the protocol, ``cancel`` included.
+    assert result["methods"] == sorted(PARAMS)
+
+
+def test_ping_offers_only_the_methods_this_daemon_has(home: Path) -> None:
+    where = paths.resolve({"PANZA_HOME": str(home)})
+    with Store(where.db_file) as store:
+        service = Service(where, load_config(where.config_file), store)
+        jobs = Jobs()
+        try:
+            core = asyncio.run(Handlers(service, jobs).ping(PING, _no_events))
+            fuller = Handlers(service, jobs, extra={"retrain": _no_events_handler})
+            with_retrain = asyncio.run(fuller.ping(PING, _no_events))
+        finally:
+            jobs.shutdown()
+    assert "draft" not in core["methods"] and "retrain" not in core["methods"]
+    assert {"ping", "status", "cancel", "feedback"} <= set(core["methods"])
+    assert with_retrain["methods"] == sorted([*core["methods"], "retrain"])
+
+
+PING = Request(id="p1", method="ping", params=NoParams())
+
+
+async def _no_events(message: dict[str, Any]) -> None:
+    raise AssertionError("ping sends no events")
+
+
+async def _no_events_handler(req: Request, emit: Emit) -> dict[str, Any]:
+    raise AssertionError("not called")
 
 
 def test_import_folder_and_live_config(daemon: Client, home: Path, tmp_path: Path) -> None:

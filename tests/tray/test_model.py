@@ -265,9 +265,6 @@ def test_action_outcomes_in_words() -> None:
     assert model.describe_error(Action.SYNC, "busy", "sync is already running") == (
         "Sync: already running"
     )
-    # the message the daemon's server sends for a method it does not have
-    assert model.absent_method("unavailable", "retrain is not available in this daemon")
-    assert not model.absent_method("unavailable", "no base model configured")
 
 
 def test_requests_are_daemon_methods() -> None:
@@ -281,3 +278,13 @@ def test_requests_are_daemon_methods() -> None:
     }
     for method, params in model.REQUESTS.values():
         PARAMS[method].model_validate(params)  # the protocol knows each one
+
+
+def test_the_methods_offered_come_from_ping() -> None:
+    lean = {"pong": True, "protocol": 1, "methods": ["cancel", "ping", "status"]}
+    assert model.offers(lean, "status") and not model.offers(lean, "retrain")
+    assert model.offers({**lean, "methods": [*lean["methods"], "retrain"]}, "retrain")
+    # A daemon that does not list its methods is not second-guessed.
+    assert model.offers({"pong": True, "version": "0.1.0"}, "retrain")
+    item = model.view(replies.IDLE, NOW, retrain_available=False).item(Action.RETRAIN)
+    assert item == model.Item("Retrain now (not available in this version)", Action.RETRAIN, False)

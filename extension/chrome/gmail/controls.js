@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Panza's controls in a Gmail compose window: an instruction field and the
  * "Draft with Panza" button (which becomes "Stop" while drafting) next to Send,

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Finding Gmail's parts with the selector lists, each miss reported once.
  */

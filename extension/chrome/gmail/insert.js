@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Streams text into the top of a Gmail compose body, above any quote or signature,
  * as typing would: `execCommand('insertText')` / `('insertParagraph')` fire the input
@@ -20,6 +21,8 @@ export class TextInserter {
     this.exec = exec ?? ((command, value) => this.doc.execCommand(command, false, value));
     /** @type {Range|null} where the next text goes */
     this.caret = null;
+    /** @type {Node|null} the empty line's <br>, which goes once the line has content */
+    this.placeholder = null;
     this.text = '';
   }
 
@@ -32,6 +35,7 @@ export class TextInserter {
       this.body.insertBefore(fresh, line);
       line = fresh;
     }
+    this.placeholder = line?.firstChild?.nodeName === 'BR' ? line.firstChild : null;
     const next = /** @type {ChildNode} */ (line).nextSibling;
     if (next && !isEmptyLine(next)) this.body.insertBefore(emptyLine(doc), next);
     this.caret = doc.createRange();
@@ -40,14 +44,16 @@ export class TextInserter {
   }
 
   /**
-   * Insert `text` where the last insertion ended ("\n" starts a new line).
+   * Insert `text` where the last insertion ended (a line break starts a new line).
    * @param {string} text
    */
   write(text) {
     if (!text) return;
     if (!this.caret) this.start();
     this.restoreCaret();
-    const pieces = text.split('\n');
+    // "\r\n" and "\r" are line breaks too, also when a token boundary splits the pair.
+    const lines = this.text.endsWith('\r') && text.startsWith('\n') ? text.slice(1) : text;
+    const pieces = lines.replace(/\r\n?/g, '\n').split('\n');
     pieces.forEach((piece, i) => {
       if (i > 0) this.newLine();
       if (piece) this.insertText(piece);
@@ -95,9 +101,10 @@ export class TextInserter {
   placeNode(node) {
     const selection = this.doc.getSelection();
     const range = selection && selection.rangeCount ? selection.getRangeAt(0) : /** @type {Range} */ (this.caret);
-    const at = range.startContainer;
-    // A line's placeholder <br> goes once the line has text.
-    if (at.nodeType === 1 && isEmptyLine(at) && at.firstChild?.nodeName === 'BR') at.removeChild(at.firstChild);
+    // The empty line's placeholder <br> goes with the first insertion, and only that one:
+    // a <br> inserted for a line break looks the same but must stay.
+    this.placeholder?.parentNode?.removeChild(this.placeholder);
+    this.placeholder = null;
     range.insertNode(node);
     range.setStartAfter(node);
     range.collapse(true);

@@ -1,3 +1,4 @@
+// @ts-check
 // Content scripts cannot be ES modules; this one loads the module that is.
 (async () => {
   const { start } = await import(chrome.runtime.getURL('gmail/main.js'));

@@ -1,9 +1,11 @@
+// @ts-check
 /**
  * Gmail: give every compose window (new, reply, pop-out) Panza's controls. One
  * MutationObserver watches the page; each change schedules one scan.
  */
 import { addControls, hasControls } from './controls.js';
 import { composeWindows } from './dom.js';
+import { watchSend } from './feedback.js';
 import { DraftRun } from './run.js';
 
 const SCAN_DELAY_MS = 50;
@@ -13,7 +15,11 @@ const SCAN_DELAY_MS = 50;
  * @property {Document} [doc]
  * @property {() => chrome.runtime.Port} [connect]
  * @property {import('./insert.js').Exec} [exec]
+ * @property {(message: FeedbackMessage) => void} [sendFeedback] tells the worker what was sent
  */
+
+/** @typedef {{type: 'feedback', draft_id: string, text: string}} FeedbackMessage */
+/** @typedef {{id: string|null}} Drafted the id of the last draft written into a window */
 
 /**
  * @param {StartOptions} [options]
@@ -22,9 +28,21 @@ const SCAN_DELAY_MS = 50;
 export function start(options = {}) {
   const doc = options.doc ?? document;
   const connect = options.connect ?? (() => chrome.runtime.connect({ name: 'panza-draft' }));
+  const sendFeedback = options.sendFeedback ?? tellWorker;
+  /** @type {WeakMap<Element, Drafted>} the compose windows seen, each with its last draft */
+  const windows = new WeakMap();
   const scan = () => {
     for (const { root, body } of composeWindows(doc)) {
-      if (!hasControls(root)) attach(root, body, connect, options.exec);
+      let drafted = windows.get(root);
+      if (!drafted) {
+        const fresh = { id: /** @type {string|null} */ (null) };
+        watchSend(root, (text) => {
+          if (fresh.id) sendFeedback({ type: 'feedback', draft_id: fresh.id, text });
+        });
+        windows.set(root, fresh);
+        drafted = fresh;
+      }
+      if (!hasControls(root)) attach(root, body, connect, drafted, options.exec);
     }
   };
   /** @type {ReturnType<typeof setTimeout>|null} */
@@ -53,9 +71,10 @@ export function start(options = {}) {
  * @param {Element} root
  * @param {HTMLElement} body
  * @param {() => chrome.runtime.Port} connect
+ * @param {Drafted} drafted
  * @param {import('./insert.js').Exec} [exec]
  */
-function attach(root, body, connect, exec) {
+function attach(root, body, connect, drafted, exec) {
   const controls = addControls(root, body);
   /** @type {DraftRun|null} */
   let run = null;
@@ -64,7 +83,18 @@ function attach(root, body, connect, exec) {
       run.stop();
       return;
     }
-    run = new DraftRun({ root, body, controls, connect, exec, onEnd: () => (run = null) });
+    run = new DraftRun({
+      root,
+      body,
+      controls,
+      connect,
+      exec,
+      onEnd: (outcome) => {
+        run = null;
+        const id = outcome.ok ? outcome.result?.draft_id : null;
+        if (typeof id === 'string' && id) drafted.id = id;
+      },
+    });
     run.start();
   };
   controls.button.addEventListener('click', toggle);
@@ -74,4 +104,18 @@ function attach(root, body, connect, exec) {
       if (!run) toggle();
     }
   });
+}
+
+/**
+ * The worker sends `feedback` over its native port; a page reloaded under an updated
+ * extension has no worker to tell, and the feedback is lost (the sent mail, once
+ * synced, is matched to the draft instead).
+ * @param {FeedbackMessage} message
+ */
+function tellWorker(message) {
+  try {
+    chrome.runtime.sendMessage(message).catch(() => {});
+  } catch {
+    // extension context invalidated
+  }
 }

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * What a compose window says: subject, "To" recipients, and, for a reply, the
  * expanded messages of the thread on screen (oldest first).

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * One draft in one compose window: read the window, ask the worker over a runtime
  * port, stream tokens into the body, show status, and let Stop cancel it.
@@ -14,7 +15,7 @@ import { readCompose } from './read.js';
  * @property {import('./controls.js').Controls} controls
  * @property {() => chrome.runtime.Port} connect opens a "panza-draft" port to the worker
  * @property {import('./insert.js').Exec} [exec] execCommand, for tests
- * @property {() => void} onEnd called once, when the run is over
+ * @property {(outcome: import('../common/session.js').Outcome) => void} onEnd called once, when the run is over
  */
 
 export class DraftRun {
@@ -105,6 +106,6 @@ export class DraftRun {
       }
       this.port = null;
     }
-    onEnd();
+    onEnd(outcome);
   }
 }

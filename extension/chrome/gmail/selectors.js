@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Gmail's DOM, as data. Gmail's class names are obfuscated but long-lived; each entry
  * lists selectors best first, and the first that matches wins. When Gmail changes,
@@ -33,8 +34,11 @@ export const SELECTORS = Object.freeze({
   messageBody: ['div.a3s', 'div.ii.gt'],
   messageSender: ['span.gD[email]', 'h3 span[email]'],
   messageDate: ['span.g3[title]', 'span.g3'],
-  /** quoted history inside a message or a body: not part of what was written */
-  quoted: ['div.gmail_quote', 'blockquote', 'div.h5', 'div.adm', 'div.gmail_extra'],
+  /**
+   * quoted history inside a message or a body: not part of what was written. Gmail hides
+   * trimmed history in div.h5 and renames it div.im once "Show trimmed content" is clicked.
+   */
+  quoted: ['div.gmail_quote', 'blockquote', 'div.h5', 'div.im', 'div.adm', 'div.gmail_extra'],
   /** what must stay below the draft in the body */
   keepBelow: ['div.gmail_quote', 'span.gmail_signature_prefix', 'div.gmail_signature', 'div.gmail_extra'],
 });

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { tick } from '../fakes.js';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const PYTHON = process.env.PANZA_PYTHON ?? join(REPO, '.venv/bin/python');
@@ -118,7 +119,7 @@ export class Daemon {
           // not listening yet
         }
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await tick(100);
     }
     throw new Error(`panza daemon did not answer within 60 s; see ${this.log}`);
   }
@@ -127,9 +128,11 @@ export class Daemon {
   async stop() {
     const proc = this.proc;
     if (!proc || proc.exitCode !== null) return proc?.exitCode ?? 0;
-    const exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
+    const exited = new Promise((resolve) => {
+      proc.once('exit', (code) => resolve(code));
+    });
     proc.kill('SIGTERM');
-    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))]);
+    const code = await Promise.race([exited, tick(30_000).then(() => 'timeout')]);
     if (code === 'timeout') proc.kill('SIGKILL');
     this.proc = null;
     return code;

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { EXTENSION_ID, buildExtension, launch, missing } from './browser.js';
-import { Daemon, initHome } from './daemon.js';
+import { Daemon, initHome, socketPath } from './daemon.js';
+import { StubDaemon } from './stub-daemon.js';
 
 const skip = missing();
 const OPTIONS = `chrome-extension://${EXTENSION_ID}/common/options.html`;
@@ -52,5 +53,21 @@ describe('options page, real Chromium', { skip: skip ?? false, timeout: 120_000 
     await page.waitForFunction(() => document.getElementById('connection')?.dataset.state === 'down');
     assert.match((await page.textContent('#connection')) ?? '', /^Panza is not running .*panza daemon/);
     await page.close();
+  });
+
+  test('a daemon whose ping does not list retrain gets no "Retrain now"', async () => {
+    const stub = await new StubDaemon(socketPath(home), { tokens: [] }).start();
+    const page = await context.newPage();
+    try {
+      await page.goto(OPTIONS);
+      await page.waitForFunction(() => document.getElementById('connection')?.dataset.state === 'up');
+      assert.equal(await page.locator('#retrain').isHidden(), true);
+      assert.equal(await page.textContent('#retrain-result'), 'Retrain is not available in this version of Panza');
+      assert.equal(stub.received('retrain').length, 0);
+      assert.ok(stub.received('ping').length >= 1);
+    } finally {
+      await page.close();
+      await stub.stop();
+    }
   });
 });

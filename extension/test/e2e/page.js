@@ -9,13 +9,13 @@ import { GMAIL } from './browser.js';
  * clicked, when text first appears in a compose body after that, and each status line.
  */
 function recordTimes() {
-  const times = { click: /** @type {number|null} */ (null), firstText: /** @type {number|null} */ (null), status: /** @type {[number, string][]} */ ([]) };
-  /** @type {any} */ (window).__panzaTimes = times;
+  const seen = { click: /** @type {number|null} */ (null), firstText: /** @type {number|null} */ (null), status: /** @type {[number, string][]} */ ([]) };
+  /** @type {any} */ (window).__panzaTimes = seen;
   document.addEventListener('click', (event) => {
     const el = /** @type {Element} */ (event.target);
     if (el.closest?.('[data-panza="draft"]')) {
-      times.click = performance.now();
-      times.firstText = null;
+      seen.click = performance.now();
+      seen.firstText = null;
     }
   }, true);
   new MutationObserver((records) => {
@@ -23,10 +23,10 @@ function recordTimes() {
     for (const r of records) {
       const el = r.target.nodeType === 1 ? /** @type {Element} */ (r.target) : r.target.parentElement;
       if (el?.closest('[data-panza="status"]')) {
-        times.status.push([now, el.closest('[data-panza="status"]')?.textContent ?? '']);
-      } else if (times.click !== null && times.firstText === null && el?.closest('[g_editable="true"]')) {
+        seen.status.push([now, el.closest('[data-panza="status"]')?.textContent ?? '']);
+      } else if (seen.click !== null && seen.firstText === null && el?.closest('[g_editable="true"]')) {
         const added = r.type === 'characterData' || Array.from(r.addedNodes).some((n) => (n.textContent ?? '').trim());
-        if (added) times.firstText = now;
+        if (added) seen.firstText = now;
       }
     }
   }).observe(document, { subtree: true, childList: true, characterData: true });

@@ -8,6 +8,10 @@ import { mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import readline from 'node:readline';
+import { tick } from '../fakes.js';
+
+/** What this stand-in answers (its `ping` says so, as the daemon's does). */
+const METHODS = ['cancel', 'draft', 'feedback', 'ping', 'status'];
 
 /**
  * @typedef {object} Script
@@ -57,7 +61,7 @@ export class StubDaemon {
       this.requests.push(req);
       switch (req.method) {
         case 'ping':
-          send({ id: req.id, ok: true, result: { pong: true, version: 'stub', pid: process.pid } });
+          send({ id: req.id, ok: true, result: { pong: true, version: 'stub', protocol: 1, methods: METHODS, pid: process.pid } });
           break;
         case 'status':
           send({ id: req.id, ok: true, result: { paused: false, emails: { kept: 0 }, adapter: null, jobs: {} } });
@@ -67,6 +71,9 @@ export class StubDaemon {
           break;
         case 'draft':
           this.draft(req, send);
+          break;
+        case 'feedback':
+          send({ id: req.id, ok: true, result: { recorded: true } });
           break;
         default:
           send({ id: req.id, ok: false, error: { code: 'unavailable', message: `${req.method} is not available in this daemon` } });
@@ -126,10 +133,25 @@ export class StubDaemon {
     return this.requests.filter((r) => r.method === method);
   }
 
+  /**
+   * The first `method` request received, waiting up to `timeoutMs` for it.
+   * @param {string} method
+   * @param {number} [timeoutMs]
+   */
+  async receive(method, timeoutMs = 5000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.received(method).length && Date.now() < deadline) await tick(20);
+    const [first] = this.received(method);
+    if (!first) throw new Error(`no ${method} request within ${timeoutMs} ms`);
+    return first;
+  }
+
   async stop() {
     for (const timer of this.timers.values()) clearTimeout(timer);
     for (const socket of this.sockets) socket.destroy();
-    await new Promise((resolve) => this.server.close(() => resolve(undefined)));
+    await new Promise((resolve) => {
+      this.server.close(() => resolve(undefined));
+    });
     rmSync(this.socketPath, { force: true });
   }
 }

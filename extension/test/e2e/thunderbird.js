@@ -70,7 +70,7 @@ function testBuild(built, dir) {
   cpSync(DRIVER, join(dir, 'driver'), { recursive: true });
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   manifest.background.scripts.push('driver/boot.js');
-  manifest.permissions.push('accountsRead', 'accountsFolders', 'messagesImport');
+  manifest.permissions.push('accountsRead', 'accountsFolders', 'messagesImport', 'compose.send');
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
 }
 

@@ -92,4 +92,12 @@ describe('Draft with Panza in Thunderbird, real Thunderbird', { skip: skip ?? fa
     assert.ok(!result.stop.at.includes('word199'));
     assert.deepEqual(result.stopState, { running: false, text: 'Stopped. The draft so far stays in the message.', kind: 'info' });
   });
+
+  test('sending the drafted reply reports the text sent as feedback for that draft', () => {
+    const [reply] = stub.received('draft');
+    assert.equal(result.sent?.mode, 'sendLater');
+    const feedback = stub.received('feedback');
+    assert.equal(feedback.length, 1, 'one feedback, for the one drafted message sent');
+    assert.deepEqual(feedback[0].params, { draft_id: `stub-${reply.id}`, text: 'Hi Bob,\n\nSeven is perfect.\n\nAda\nPS: thanks!' });
+  });
 });

@@ -36,7 +36,9 @@ async function until(check, ms = 30_000, what = 'condition') {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => {
+      setTimeout(r, 50);
+    });
   }
   throw new Error(`timed out waiting for ${what}`);
 }
@@ -108,8 +110,19 @@ async function run() {
   port.postMessage({ type: 'stop', tabId: long.id });
   out.stopState = await finished(long.id);
   const stopped = (await details(long.id)).body;
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => {
+    setTimeout(r, 500);
+  });
   out.stop = { during, at: stopped, later: (await details(long.id)).body };
+
+  // The user edits the drafted reply and sends it (to the Outbox: no server needed); the
+  // background reports the text sent as feedback, which the test reads from the daemon's side.
+  const edited = (await details(reply.id)).body?.replace('Ada<br>', 'Ada<br>PS: thanks!<br>');
+  await api.compose.setComposeDetails(reply.id, { body: edited });
+  out.sent = await api.compose.sendMessage(reply.id, { mode: 'sendLater' });
+  await new Promise((r) => {
+    setTimeout(r, 2000); // the feedback's way to the daemon: one frame through the host
+  });
   return out;
 }
 

@@ -32,7 +32,9 @@ test('a request opens the port once, and its reply resolves it', async () => {
 
 test('token events stream to the request they belong to, in order', async () => {
   const { c, ports } = client();
+  /** @type {any[]} */
   const seen = [];
+  /** @type {any[]} */
   const other = [];
   const a = c.start('draft', { instruction: 'a' }, (e) => seen.push(e));
   c.start('draft', { instruction: 'b' }, (e) => other.push(e));
@@ -80,7 +82,7 @@ test('the host going away fails what is in flight with the fix, and the next req
   const { c, ports } = client();
   const r = c.call('draft', { instruction: 'x' });
   ports[0].drop('Specified native messaging host not found.');
-  await assert.rejects(r, (e) => e.code === 'unavailable' && /panza install/.test(e.message));
+  await assert.rejects(r, (/** @type {PanzaError} */ e) => e.code === 'unavailable' && /panza install/.test(e.message));
   const again = c.call('ping');
   assert.equal(ports.length, 2, 'a fresh port');
   ports[1].say({ id: 'r2', ok: true, result: { pong: true } });
@@ -91,16 +93,17 @@ test('a forbidden host names this extension id in the fix', async () => {
   const { c, ports } = client();
   const r = c.call('ping');
   ports[0].drop('Access to the specified native messaging host is forbidden.');
-  await assert.rejects(r, (e) => /--allow-id abc/.test(e.message));
+  await assert.rejects(r, (/** @type {PanzaError} */ e) => /--allow-id abc/.test(e.message));
 });
 
 test("Chrome's reason comes from runtime.lastError", async () => {
+  /** @type {string|undefined} */
   let reason;
   const { c, ports } = client({ lastError: () => reason });
   const r = c.call('ping');
   reason = 'Native host has exited.';
   ports[0].onDisconnect.emit(ports[0]);
-  await assert.rejects(r, (e) => /closed unexpectedly/.test(e.message) && /Native host has exited/.test(e.message));
+  await assert.rejects(r, (/** @type {PanzaError} */ e) => /closed unexpectedly/.test(e.message) && /Native host has exited/.test(e.message));
 });
 
 test('the host refusing the caller (reply with id null, then exit) fails the request with its words', async () => {
@@ -128,7 +131,7 @@ test('a port that died under us is replaced before the request is lost', async (
   assert.equal(ports.length, 2);
   assert.equal(ports[1].posted[0].method, 'status');
   // What was in flight on the dead port fails rather than waiting forever.
-  await assert.rejects(earlier, (e) => e.code === 'unavailable' && /disconnected port/.test(e.message));
+  await assert.rejects(earlier, (/** @type {PanzaError} */ e) => e.code === 'unavailable' && /disconnected port/.test(e.message));
   ports[1].say({ id: 'r2', ok: true, result: 'fine' });
   assert.equal(await r, 'fine');
 });
@@ -141,7 +144,7 @@ test('when no port can be opened at all, the request fails with the reason', asy
     lastError: () => undefined,
     idleMs: 0,
   });
-  await assert.rejects(c.call('ping'), (e) => e.code === 'unavailable' && /panza install/.test(e.message));
+  await assert.rejects(c.call('ping'), (/** @type {PanzaError} */ e) => e.code === 'unavailable' && /panza install/.test(e.message));
   assert.equal(c.pending.size, 0);
 });
 

@@ -42,6 +42,20 @@ test('a reply reads subject, recipients and the expanded messages without quoted
   ]);
 });
 
+test('an Outlook-style quote shown with "Show trimmed content" (div.im) is not the message text', () => {
+  const { window } = domWith(fixture('gmail/trimmed.html'));
+  const [{ root }] = composeWindows(window.document);
+  const request = readCompose(root, '');
+  assert.equal(request.mode, 'reply');
+  assert.deepEqual(request.thread, [
+    {
+      from: 'Carol Diaz <carol.diaz@example.org>',
+      date: 'Wed, 4 Mar 2026, 10:30',
+      text: 'Hi Ada,\n\nThe numbers look right to me. Can we meet on Monday to sign off?\n\nCarol',
+    },
+  ]);
+});
+
 test('a new message opened over a thread is not a reply', () => {
   const { window } = domWith(fixture('gmail/thread.html'));
   openComposeDialog(window.document);

@@ -51,6 +51,7 @@ test('in a new message the draft goes above the signature', () => {
 
 test('each insertion fires an input event, as typing does', () => {
   const { window, body } = bodyOf('gmail/popout.html');
+  /** @type {[string, string|null][]} */
   const events = [];
   body.addEventListener('input', (e) => events.push([/** @type {InputEvent} */ (e).inputType, /** @type {InputEvent} */ (e).data]));
   const inserter = new TextInserter(body, noExec);
@@ -61,6 +62,7 @@ test('each insertion fires an input event, as typing does', () => {
 
 test('the browser editor is used when it takes the command: insertText and insertParagraph', () => {
   const { body } = bodyOf('gmail/popout.html');
+  /** @type {[string, string|undefined][]} */
   const calls = [];
   const inserter = new TextInserter(body, (command, value) => {
     calls.push([command, value]);
@@ -94,4 +96,12 @@ test('model output is text: markup in it is never parsed', () => {
   inserter.write('<img src=x onerror=alert(1)> & <b>bold</b>');
   assert.equal(body.querySelector('img, b'), null);
   assert.equal(body.firstElementChild?.textContent, '<img src=x onerror=alert(1)> & <b>bold</b>');
+});
+
+test('line breaks at the start survive, and CR/CRLF are line breaks, also split across tokens', () => {
+  const { body } = bodyOf('gmail/thread.html');
+  const inserter = new TextInserter(body, noExec);
+  for (const token of ['\n', '\n', 'Hi\r', '\nBob\r', 'x']) inserter.write(token);
+  const first = /** @type {Element} */ (body.firstElementChild);
+  assert.equal(first.outerHTML, '<div dir="ltr"><br><br>Hi<br>Bob<br>x</div>');
 });

@@ -11,10 +11,12 @@ test('unavailable: the host already says what to do; the user sees it whole', ()
   assert.equal(said.detail, NOT_RUNNING);
 });
 
-test('a daemon without the method is told apart from a daemon that is down', () => {
-  const said = describeError('unavailable', 'draft is not available in this daemon');
-  assert.match(said.title, /cannot draft yet/);
+test('a daemon without the method is told apart from a daemon that is down, by its ping', () => {
+  const said = describeError('unavailable', 'draft is not available in this daemon', { absent: true });
+  assert.equal(said.title, 'This version of Panza cannot draft yet');
   assert.match(said.detail, /Update Panza/);
+  // The same words without the ping's verdict are not interpreted.
+  assert.equal(describeError('unavailable', 'draft is not available in this daemon').title, 'Panza is not running');
 });
 
 test('not_ready shows how far the first training has come', () => {

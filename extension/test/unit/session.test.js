@@ -15,7 +15,9 @@ const PARAMS = { instruction: 'Say yes', mode: /** @type {const} */ ('new'), sub
 
 test('tokens reach the page in order; the outcome carries the result', async () => {
   const { client, ports } = setup();
+  /** @type {string[]} */
   const tokens = [];
+  /** @type {string[]} */
   const statuses = [];
   const run = runDraft(client, PARAMS, { onToken: (t) => tokens.push(t), onStatus: (s) => statuses.push(s) });
   const port = ports[0];
@@ -59,4 +61,22 @@ test('an empty instruction for a new message never reaches the daemon', async ()
   const outcome = await run.done;
   assert.equal(outcome.ok === false && outcome.code, 'bad_request');
   assert.equal(ports.length, 0);
+});
+
+test('unavailable: the ping tells a daemon without draft from one that is down', async () => {
+  const { client, ports } = setup();
+  const run = runDraft(client, PARAMS, { onToken: () => {} });
+  ports[0].say({ id: 'd1', ok: false, error: { code: 'unavailable', message: 'no drafting here' } });
+  await tick();
+  assert.equal(ports[0].last('ping')?.id, 'd2');
+  ports[0].say({ id: 'd2', ok: true, result: { pong: true, protocol: 1, methods: ['cancel', 'ping', 'status'] } });
+  const outcome = await run.done;
+  assert.equal(outcome.ok === false && outcome.title, 'This version of Panza cannot draft yet');
+
+  const again = runDraft(client, PARAMS, { onToken: () => {} });
+  ports[0].say({ id: 'd3', ok: false, error: { code: 'unavailable', message: 'Panza is not running (…)' } });
+  await tick();
+  ports[0].say({ id: 'd4', ok: false, error: { code: 'unavailable', message: 'Panza is not running (…)' } });
+  const down = await again.done;
+  assert.equal(down.ok === false && down.title, 'Panza is not running');
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { domWith, fixtureJson } from '../dom.js';
 import { htmlWithDraft, plainWithDraft } from '../../thunderbird/body.js';
+import { sentText } from '../../thunderbird/feedback.js';
 
 domWith();
 const reply = fixtureJson('thunderbird/compose-reply-html.json');
@@ -86,4 +87,18 @@ test('plain text typed by the user under the draft survives updates', () => {
   body = body.replace('-- ', 'PS: bring the slides\n-- ');
   body = plainWithDraft(body, original, 'Hi', 'Hi there');
   assert.equal(body, 'Hi there\n\nPS: bring the slides\n-- \nAda\n');
+});
+
+test('the sent text is what the user wrote: no quote, no signature, in HTML and plain text', () => {
+  const written = reply.body.replace('<p><br>\n    </p>', '<p>See you at 7.</p>');
+  assert.notEqual(written, reply.body);
+  assert.equal(sentText({ ...reply, body: written }), 'See you at 7.');
+  assert.equal(sentText({ ...plain, plainTextBody: `See you at 7.\nAda${plain.plainTextBody}` }), 'See you at 7.\nAda');
+  assert.equal(sentText({ isPlainText: true, plainTextBody: '-- \nAda Whitfield\n' }), '');
+});
+
+test('CR and CRLF in the draft are line breaks in HTML', () => {
+  const doc = parse(htmlWithDraft(fresh.body, fresh.body, 'Hi\r\nBob\rx', { final: true }));
+  const top = Array.from(doc.body.childNodes).slice(0, 6);
+  assert.deepEqual(top.map((n) => n.nodeValue ?? n.nodeName), ['Hi', 'BR', 'Bob', 'BR', 'x', 'BR']);
 });

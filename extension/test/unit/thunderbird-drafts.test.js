@@ -76,7 +76,10 @@ test('the daemon being down shows its message in the popup', async () => {
   const { ports, drafts, seen } = setup('compose-new-html.json');
   const done = drafts.start(7, 'Invite them');
   const req = await draftRequest(ports);
-  ports[0].say({ id: req.id, ok: false, error: { code: 'unavailable', message: 'Panza is not running. Start it with `panza daemon`.' } });
+  const down = { code: 'unavailable', message: 'Panza is not running. Start it with `panza daemon`.' };
+  ports[0].say({ id: req.id, ok: false, error: down });
+  await tick();
+  ports[0].say({ id: ports[0].last('ping')?.id, ok: false, error: down }); // the host's answer to the ping too
   await done;
   assert.equal(seen.at(-1)?.kind, 'error');
   assert.equal(seen.at(-1)?.text, 'Panza is not running. Start it with `panza daemon`.');
@@ -90,4 +93,35 @@ test('a second start while drafting is ignored; closing the tab cancels', async 
   assert.equal(ports[0].posted.filter((m) => m.method === 'draft').length, 1);
   drafts.forget(7);
   assert.deepEqual(ports[0].last('cancel')?.params, { target: req.id });
+});
+
+test('sending after a draft reports what was sent as feedback, once it went', async () => {
+  const { api, ports, drafts } = setup('compose-reply-html.json');
+  const done = drafts.start(7, '');
+  const req = await draftRequest(ports);
+  ports[0].say({ id: req.id, event: 'token', text: 'Hi Bob,\n\n7pm is perfect.' });
+  ports[0].say({ id: req.id, ok: true, result: { text: 'Hi Bob,\n\n7pm is perfect.', adapter_version: 5, draft_id: 'dr-7' } });
+  await done;
+  // Saving as a draft is not sending; a failed send is not either.
+  drafts.sent.beforeSend(7, api.details);
+  assert.equal(await drafts.sent.afterSend(7, { mode: 'draft' }), false);
+  drafts.sent.beforeSend(7, api.details);
+  assert.equal(await drafts.sent.afterSend(7, { mode: 'sendNow', error: 'SMTP server refused' }), false);
+  assert.equal(ports[0].last('feedback'), undefined);
+
+  drafts.sent.beforeSend(7, { ...api.details, body: api.details.body.replace('7pm is perfect.', '7pm is perfect. Thanks!') });
+  drafts.forget(7); // the compose tab closes as the message goes
+  const recorded = drafts.sent.afterSend(7, { mode: 'sendNow' });
+  await tick();
+  const sent = ports[0].last('feedback');
+  assert.deepEqual(sent.params, { draft_id: 'dr-7', text: 'Hi Bob,\n\n7pm is perfect. Thanks!' });
+  ports[0].say({ id: sent.id, ok: true, result: { recorded: true } });
+  assert.equal(await recorded, true);
+});
+
+test('a window Panza did not draft into reports nothing', async () => {
+  const { api, ports, drafts } = setup('compose-new-html.json');
+  drafts.sent.beforeSend(7, api.details);
+  assert.equal(await drafts.sent.afterSend(7, { mode: 'sendNow' }), false);
+  assert.equal(ports.length, 0);
 });
