@@ -220,3 +220,36 @@ def test_playback_runs_after_a_sync_that_brought_mail(learn_home: Path) -> None:
             "SELECT count(*) FROM emails WHERE instruction IS NULL"
         ).fetchone()[0]
         assert missing == 0
+
+
+def test_no_playback_after_a_sync_while_paused(learn_home: Path) -> None:
+    """A sync asked for while paused stores mail; playback (a model run) waits for resume."""
+    import asyncio
+
+    from panza.daemon.app import Daemon
+    from panza.daemon.config import load_config
+    from panza.daemon.jobs import Jobs
+    from panza.daemon.service import Service
+    from panza.daemon.store.emails import InsertResult
+    from panza.daemon.sync import SyncOutcome
+
+    where = paths.resolve()
+    with Store(where.db_file) as store:
+        add_emails(store, EMAILS[:3])
+        service = Service(where, load_config(where.config_file), store)
+        service.paused = True
+        daemon, jobs = Daemon(where), Jobs()
+
+        async def go() -> None:
+            daemon._after_sync(service, jobs, [SyncOutcome("a", InsertResult(kept=3))])
+            await asyncio.gather(*daemon._tasks)
+
+        try:
+            asyncio.run(go())
+        finally:
+            jobs.shutdown()
+        assert "playback" not in jobs.states
+        missing = store.conn.execute(
+            "SELECT count(*) FROM emails WHERE instruction IS NULL"
+        ).fetchone()[0]
+        assert missing == 3
