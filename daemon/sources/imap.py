@@ -22,6 +22,7 @@ from imapclient import IMAPClient
 from panza.daemon.config.schema import ImapAccount
 from panza.daemon.errors import SourceError
 from panza.daemon.ingest import Cursor, RawMail, ingest_batch
+from panza.daemon.sources.contract import SyncContext
 from panza.daemon.sources.imap_conn import (
     Connector,
     RetryPolicy,
@@ -45,7 +46,6 @@ from panza.daemon.sources.imap_items import as_int, as_utc, fetched_message_id, 
 from panza.daemon.sources.imap_login import AccountLogin
 from panza.daemon.store import InsertResult
 from panza.daemon.store.state import get_cursor
-from panza.daemon.sync import SyncContext
 
 log = logging.getLogger(__name__)
 
