@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,16 +21,24 @@ ON CONFLICT DO NOTHING
 
 @dataclass
 class InsertResult:
-    """What an insert added: kept count, discarded counts by reason, duplicates skipped."""
+    """What a batch did: kept count, discarded counts by reason, duplicates skipped, and
+    rows removed because the mail is gone from the source (deleted, or no longer sent)."""
 
     kept: int = 0
     discarded: Counter[str] = field(default_factory=Counter)
     duplicates: int = 0
+    removed: int = 0
 
     def add(self, other: InsertResult) -> None:
         self.kept += other.kept
         self.discarded.update(other.discarded)
         self.duplicates += other.duplicates
+        self.removed += other.removed
+
+    @property
+    def changed(self) -> bool:
+        """Whether the kept set may differ (so the index has something to do)."""
+        return bool(self.new or self.removed)
 
     @property
     def new(self) -> int:
@@ -71,6 +79,19 @@ def _row(rec: EmailRecord, test_fraction: float) -> tuple[Any, ...]:
         rec.content_hash,
         split_for(rec.provider_id, test_fraction),
     )
+
+
+def delete_emails(conn: sqlite3.Connection, account: str, provider_ids: Collection[str]) -> int:
+    """Remove the rows of mail gone from ``account``; the training set and index follow."""
+    removed = 0
+    ids = sorted(provider_ids)
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        marks = ",".join("?" * len(part))
+        removed += conn.execute(
+            f"DELETE FROM emails WHERE account = ? AND provider_id IN ({marks})", (account, *part)
+        ).rowcount
+    return removed
 
 
 def known_ids(conn: sqlite3.Connection, account: str) -> set[str]:
