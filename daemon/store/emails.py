@@ -94,10 +94,47 @@ def delete_emails(conn: sqlite3.Connection, account: str, provider_ids: Collecti
     return removed
 
 
-def known_ids(conn: sqlite3.Connection, account: str) -> set[str]:
-    """Provider ids already stored for ``account`` (for sources that dedupe before fetching)."""
-    rows = conn.execute("SELECT provider_id FROM emails WHERE account = ?", (account,))
+def known_ids(conn: sqlite3.Connection, account: str, folder: str | None = None) -> set[str]:
+    """Provider ids already stored for ``account`` (for sources that dedupe before fetching),
+    or for one of its folders."""
+    if folder is None:
+        rows = conn.execute("SELECT provider_id FROM emails WHERE account = ?", (account,))
+    else:
+        rows = conn.execute(
+            "SELECT provider_id FROM emails WHERE account = ? AND folder = ?", (account, folder)
+        )
     return {r[0] for r in rows}
+
+
+def renumber(
+    conn: sqlite3.Connection,
+    account: str,
+    folder: str,
+    new_id: str,
+    current: str,
+    *,
+    message_id: str | None = None,
+    content_hash: str = "",
+) -> bool:
+    """Give ``new_id`` to a row of this folder stored under an earlier numbering (an IMAP
+    ``UIDVALIDITY:UID`` id not starting with ``current``) that has the same Message-ID or,
+    for mail without one, the same content. True when a row took it: the mail is stored.
+    """
+    match, value = (
+        ("message_id = ?", message_id)
+        if message_id is not None
+        else ("message_id IS NULL AND content_hash = ?", content_hash)
+    )
+    row = conn.execute(
+        f"SELECT id FROM emails WHERE account = ? AND folder = ? AND {match}"
+        " AND instr(provider_id, ':') > 0 AND substr(provider_id, 1, length(?)) != ?"
+        " ORDER BY id LIMIT 1",
+        (account, folder, value, current, current),
+    ).fetchone()
+    if row is None:
+        return False
+    conn.execute("UPDATE emails SET provider_id = ? WHERE id = ?", (new_id, row[0]))
+    return True
 
 
 def counts(conn: sqlite3.Connection) -> tuple[int, dict[str, int]]:
