@@ -13,6 +13,7 @@ from panza.daemon.config import Config, GmailAccount
 from panza.daemon.index import DEFAULT_MODEL, SentenceEmbedder, load_embedder
 from panza.daemon.index.embedder import packaged_model_dir
 from panza.daemon.service import Service
+from panza.daemon.sources.contract import SyncContext
 from panza.daemon.sources.gmail import FOLDER, sync_account
 from panza.daemon.store import Store
 from panza.daemon.store.state import get_cursor
@@ -34,12 +35,18 @@ def kept(store: Store) -> list[str]:
     return [r[0] for r in rows]
 
 
-def test_a_deleted_sent_message_leaves_the_store(
-    google: FakeGoogle, signed_in: Keyring, make_ctx: MakeContext
-) -> None:
+@pytest.fixture
+def synced(google: FakeGoogle, signed_in: Keyring, make_ctx: MakeContext) -> SyncContext:
+    """Ten sent messages (and an inbox one), synced once."""
     google.fill(10)
     ctx = make_ctx()
     sync_account(ctx)
+    google.gmail.calls.clear()
+    return ctx
+
+
+def test_a_deleted_sent_message_leaves_the_store(google: FakeGoogle, synced: SyncContext) -> None:
+    ctx = synced
     gone = kept(ctx.store)[0]
     google.gmail.delete(gone)
 
@@ -55,11 +62,9 @@ def test_a_deleted_sent_message_leaves_the_store(
 
 
 def test_a_message_no_longer_marked_sent_leaves_the_store(
-    google: FakeGoogle, signed_in: Keyring, make_ctx: MakeContext
+    google: FakeGoogle, synced: SyncContext
 ) -> None:
-    google.fill(10)
-    ctx = make_ctx()
-    sync_account(ctx)
+    ctx = synced
     unmarked = kept(ctx.store)[1]
     google.gmail.relabel(unmarked, remove="SENT")
 
@@ -86,27 +91,21 @@ def test_a_message_marked_sent_later_is_fetched(
 
 
 def test_mail_sent_and_deleted_between_two_syncs_is_never_fetched(
-    google: FakeGoogle, signed_in: Keyring, make_ctx: MakeContext
+    google: FakeGoogle, synced: SyncContext
 ) -> None:
-    google.fill(3)
-    ctx = make_ctx()
-    sync_account(ctx)
-    google.gmail.calls.clear()
     (brief,) = google.fill(1, tag="brief")
     google.gmail.delete(brief)
 
-    result = sync_account(ctx)
+    result = sync_account(synced)
 
     assert (result.new, result.removed) == (0, 0)
     assert google.gmail.fetched("raw") == [] and google.gmail.fetched("minimal") == []
 
 
 def test_a_full_sync_after_expired_history_removes_what_is_gone(
-    google: FakeGoogle, signed_in: Keyring, make_ctx: MakeContext
+    google: FakeGoogle, synced: SyncContext
 ) -> None:
-    google.fill(10)
-    ctx = make_ctx()
-    sync_account(ctx)
+    ctx = synced
     deleted, unmarked = kept(ctx.store)[:2]
     google.gmail.delete(deleted)
     google.gmail.relabel(unmarked, remove="SENT")

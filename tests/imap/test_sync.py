@@ -225,9 +225,8 @@ def test_uidvalidity_change_finds_mail_without_message_id_by_content(
     assert outcome.result.removed == 0
 
 
-def test_after_a_uidvalidity_change_mail_not_found_again_is_gone(
-    store: Store, setup: Setup
-) -> None:
+def test_a_renumbered_folder_without_some_mail_removes_it(store: Store, setup: Setup) -> None:
+    """After a UIDVALIDITY change, stored mail the rescan does not find again is gone."""
     messages = generate(20, seed=28)
     admin = setup.admin()
     append(admin, [m.raw for m in messages])
