@@ -1,4 +1,4 @@
-"""The import rules of docs/ARCHITECTURE.md, checked on the source (ast, no imports run).
+"""The import rules of docs/ARCHITECTURE.md (its table, read here), checked on the source.
 
 Every ``import`` counts, including those inside functions, and so does every
 ``"panza.module:attr"`` string (the registries that import on first use). The rooms
@@ -12,6 +12,7 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -21,32 +22,32 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("daemon", "training", "native_host", "installer")
 REGISTRY = re.compile(r"^(panza(?:\.\w+)+):\w+$")
 
-# The daemon's top-level modules, by role (the sub-packages are rooms of their own).
-FOUNDATION = {"paths", "errors", "atomic", "secrets", "protocol", "client"}
-PIPELINE = {"ingest", "sync", "feedback"}
-SERVER = {"app", "server", "handlers", "service", "drafting", "writer", "jobs", "schedule", "watch"}
-DAEMON_ROOMS = {"config", "store", "mail", "index", "sources", "learn", "tray", "sample", "cli"}
+TICKED = re.compile(r"`([^`]+)`")
 
-# room -> the rooms it may import (besides itself). Keep in step with ARCHITECTURE.md.
-MAY_IMPORT: dict[str, set[str]] = {
-    "training": set(),
-    "native_host": {"daemon.paths"},
-    "installer": {"native_host", "training", "foundation", "config", "store", "index"},
-    "foundation": set(),
-    "config": {"foundation"},
-    "store": {"foundation"},
-    "mail": {"foundation", "config", "store"},
-    "index": {"foundation"},
-    "sources": {"foundation", "config", "store", "mail", "pipeline"},
-    "pipeline": {"foundation", "config", "store", "mail", "sources", "index"},
-    "learn": {"foundation", "config", "store", "index", "training"},
-    "server": {"foundation", "config", "store", "mail", "index", "sources", "pipeline", "learn"}
-    | {"training"},
-    "tray": {"foundation"},
-    "sample": {"foundation"},
-    "demo": {"foundation", "config", "sample", "native_host", "training"},
-    "cli": {"*"},
-}
+
+@dataclass(frozen=True)
+class Rules:
+    """The rooms table of ARCHITECTURE.md: who may import whom, and the daemon's groups."""
+
+    may_import: dict[str, set[str]]
+    groups: dict[str, str]  # a daemon top-level module -> its group's room
+
+
+@cache
+def rules() -> Rules:
+    text = (REPO / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    section = text.split("## Rooms and what each may import", 1)[1].split("\n## ", 1)[0]
+    may_import: dict[str, set[str]] = {}
+    groups: dict[str, str] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[0].startswith("`"):
+            continue
+        names = TICKED.findall(cells[0])
+        room, members = names[0], names[1:] if "modules" in cells[0] else []
+        may_import[room] = set(TICKED.findall(cells[2]))
+        groups.update(dict.fromkeys(members, room))
+    return Rules(may_import, groups)
 
 
 @cache
@@ -101,31 +102,28 @@ def room(name: str) -> str:
     parts = name.split(".")
     if parts[1] != "daemon":
         return parts[1]
-    if len(parts) == 2 or parts[2] in FOUNDATION:
-        return "foundation"
-    if parts[2] in DAEMON_ROOMS:
+    if len(parts) == 2:
+        return "foundation"  # the package itself
+    if parts[2] in rules().groups:
+        return rules().groups[parts[2]]
+    if (REPO / "daemon" / parts[2]).is_dir():
         return parts[2]
-    if parts[2] in PIPELINE:
-        return "pipeline"
-    if parts[2] in SERVER:
-        return "server"
-    if parts[2] == "demo":
-        return "demo"
-    raise AssertionError(f"{name} belongs to no room: add it to ARCHITECTURE.md and this test")
+    raise AssertionError(f"{name} belongs to no room: add it to ARCHITECTURE.md's table")
 
 
 def allowed(source: str, target: str) -> bool:
     here, there = room(source), room(target)
-    rules = MAY_IMPORT[here]
-    if here == there or "*" in rules:
+    may = rules().may_import[here]
+    if here == there or "*" in may:
         return True
-    if here == "native_host":
-        return target in {f"panza.{r}" for r in rules}
-    return there in rules
+    return there in may or target.removeprefix("panza.") in may
 
 
-def test_every_module_belongs_to_a_room() -> None:
-    assert {room(name) for name in modules()} <= set(MAY_IMPORT)
+def test_every_module_belongs_to_a_room_of_the_table() -> None:
+    table = rules().may_import
+    assert {"training", "native_host", "installer", "foundation", "cli"} <= set(table)
+    assert {room(name) for name in modules()} <= set(table)
+    assert rules().groups["paths"] == "foundation" and rules().groups["writer"] == "server"
 
 
 def test_each_room_imports_only_what_architecture_md_allows() -> None:
