@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv sysdeps traydeps test lint typecheck pytest node-deps node-lint node-test extension demo bench clean
+.PHONY: venv sysdeps traydeps check test lint typecheck pytest node-deps node-lint node-test extension demo bench clean
 
 $(VENV)/.stamp: pyproject.toml | traydeps
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -80,6 +80,14 @@ sysdeps:
 
 pytest: venv sysdeps
 	$(VENV)/bin/pytest -q
+
+# The unit tier: no processes, no models, no servers (markers in pyproject.toml; tests using
+# the model and process fixtures are marked in tests/conftest.py).
+UNIT_TIER := not integration and not process and not model and not slow and not gpu
+
+# The fast default check while working: lint, types and the unit tier, under a minute.
+check: lint typecheck
+	$(VENV)/bin/pytest -q -m "$(UNIT_TIER)"
 
 # The extension's test tools (jsdom, playwright-core, web-ext, fast-check, TypeScript, ESLint),
 # as package-lock.json pins them.

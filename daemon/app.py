@@ -164,9 +164,10 @@ class Daemon:
         """New kept mail gets its playback instruction in the background, after the index.
 
         A failure is logged and shown in status (the ``playback`` job's last error); the
-        sync itself has already succeeded.
+        sync itself has already succeeded. Not while paused (a sync the user asks for still
+        runs then): the next sync or training after ``resume`` plays these back.
         """
-        if not sum(o.result.kept for o in outcomes):
+        if service.paused or not sum(o.result.kept for o in outcomes):
             return
         if jobs.is_running("playback") or jobs.is_running("train"):
             return  # training plays back first anyway; a running playback takes these too

@@ -102,6 +102,7 @@ class Drafting:
             "adapter_version": draft.adapter_version,
             "retrieved": draft.retrieved,
             "timings": draft.timings,
+            "capped_to": draft.capped_to,
         }
 
     async def retrain(self, req: Request, emit: Emit) -> dict[str, Any]:

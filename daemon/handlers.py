@@ -115,6 +115,7 @@ def _summarize_sync(outcomes: list[SyncOutcome]) -> dict[str, Any]:
                 "kept": o.result.kept,
                 "discarded": sum(o.result.discarded.values()),
                 "duplicates": o.result.duplicates,
+                "removed": o.result.removed,
             }
             for o in outcomes
         ]

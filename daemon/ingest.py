@@ -12,7 +12,7 @@ import hashlib
 import logging
 import multiprocessing
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -24,6 +24,7 @@ from panza.daemon.mail.language import warm_up
 from panza.daemon.mail.parse import parse_message
 from panza.daemon.sources.mbox import envelope_date, read_mbox
 from panza.daemon.store import EmailRecord, InsertResult, Store, insert_emails
+from panza.daemon.store.emails import delete_emails
 from panza.daemon.store.state import set_cursor
 
 log = logging.getLogger(__name__)
@@ -168,14 +169,17 @@ def ingest_batch(
     max_bytes: int,
     test_fraction: float = 0.1,
     cursor: Cursor | None = None,
+    gone: Collection[str] = (),
 ) -> InsertResult:
-    """Clean and store one batch and advance ``cursor`` in the same durable transaction.
+    """Clean and store one batch, remove the mail ``gone`` from the source (provider ids),
+    and advance ``cursor``, all in the same durable transaction.
 
-    A kill at any moment leaves either the batch and its cursor, or neither.
+    A kill at any moment leaves either the batch, its removals and its cursor, or none.
     """
     records = [to_record(m, rules, account, max_bytes) for m in mails]
     with store.write(durable=cursor is not None) as conn:
         result = insert_emails(conn, records, test_fraction)
+        result.removed = delete_emails(conn, account, gone)
         if cursor is not None:
             set_cursor(conn, account, cursor.folder, cursor.value)
     return result

@@ -2,6 +2,10 @@
 
 Pure: bytes in, validated requests out; replies and events built as dicts.
 Every client (CLI, tray, native host) speaks exactly this.
+
+Methods: ``ping``, ``status``, ``draft`` (streams tokens), ``cancel``, ``sync``,
+``retrain``, ``pause``, ``resume``, ``feedback``, ``reload`` and ``stop`` (shuts the
+daemon down). The native host relays only those the extensions use.
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ class Service:
 
         since = draft_feedback.now(self.store.conn)
         outcomes = sync_accounts(self.store, self.config, only=account, progress=per_account)
-        if sum(o.result.new for o in outcomes):
+        if any(o.result.changed for o in outcomes):  # new mail, or mail gone from a source
             self.update_index(progress)
         if sum(o.result.kept for o in outcomes):
             self.match_sent_drafts(since)

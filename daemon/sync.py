@@ -1,6 +1,7 @@
 """One sync pass over every configured account; one failing account never stops the others.
 
-Sources register a function per account kind in :data:`SYNCERS`. Each stores
+Sources register a function per account kind in :data:`SYNCERS` (their seam is
+:mod:`panza.daemon.sources.contract`; they never import this module). Each stores
 its mail through :func:`panza.daemon.ingest.ingest_batch` (batch and cursor in
 one transaction) and raises :class:`AuthError` when credentials are refused,
 which marks the account "re-authentication needed" and is never retried here.
@@ -16,29 +17,12 @@ from dataclasses import dataclass, field
 from panza.daemon.config import AccountConfig, Config
 from panza.daemon.errors import AuthError, PanzaError
 from panza.daemon.mail.clean import CleanRules
+from panza.daemon.sources.contract import Progress, SyncContext, SyncFn
 from panza.daemon.store import InsertResult, Store
 from panza.daemon.store.state import AccountState, set_account_status
 
 log = logging.getLogger(__name__)
 
-# (done, total) for the account being synced; total is None while unknown.
-Progress = Callable[[int, int | None], None]
-
-
-@dataclass(frozen=True)
-class SyncContext:
-    """Everything a source needs to sync one account."""
-
-    store: Store
-    name: str
-    account: AccountConfig
-    rules: CleanRules
-    max_bytes: int
-    test_fraction: float
-    progress: Progress | None = None
-
-
-SyncFn = Callable[[SyncContext], InsertResult]
 # kind -> the function, or "module:function" imported on first use (keeps heavy
 # client libraries out of commands that never sync).
 SYNCERS: dict[str, SyncFn | str] = {

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_NEW_TOKENS = 384
 DEFAULT_TEMPERATURE = 0.7
+# A draft asking for more tokens than the context leaves still gets at least this many.
+MIN_NEW_TOKENS = 16
 REPLY_INSTRUCTION = "Reply to the last message of the thread."
 
 
@@ -50,6 +52,8 @@ class Draft:
     adapter_version: int
     retrieved: list[dict[str, Any]]
     timings: dict[str, float | None]
+    # The tokens the draft was allowed when fewer than asked fitted in the context.
+    capped_to: int | None = None
 
 
 class Writer:
@@ -90,8 +94,8 @@ class Writer:
             started = time.monotonic()
             loaded = self._ensure(notify)
             retrieved = self._retrieve(params)
-            prompt_ids = self._prompt(loaded, params, retrieved)
-            first, text = self._generate(loaded, params, prompt_ids, on_token, cancel)
+            prompt_ids, max_new = self._prompt(loaded, params, retrieved)
+            first, text = self._generate(loaded, params, prompt_ids, max_new, on_token, cancel)
             self._last_used = time.monotonic()
             done = time.monotonic()
         final = finish(text, self.service.config.user.signature)
@@ -109,6 +113,7 @@ class Writer:
                 "first_token_s": round(first - started, 3) if first else None,
                 "total_s": round(done - started, 3),
             },
+            capped_to=max_new if max_new < _asked(params) else None,
         )
 
     # --- steps --------------------------------------------------------------------------
@@ -146,7 +151,14 @@ class Writer:
 
     def _prompt(
         self, loaded: _Loaded, params: DraftParams, retrieved: list[dict[str, Any]]
-    ) -> list[int]:
+    ) -> tuple[list[int], int]:
+        """The prompt's ids and the tokens the draft may take.
+
+        The prompt may use the model's whole context (training's max_length caps training
+        sequences, not what the model can read), less the room the draft asks for. When
+        even the bare prompt does not leave that room, the prompt keeps what fits beside
+        :data:`MIN_NEW_TOKENS` and the draft is capped to the rest of the context.
+        """
         from panza.training.prompt import PastEmail, Profile, Request, ThreadMessage, encode_prompt
 
         user = self.service.config.user
@@ -155,23 +167,26 @@ class Writer:
             retrieved=tuple(PastEmail(r["subject"], r["text"], r["date"]) for r in retrieved),
             thread=tuple(ThreadMessage(m.sender, m.text, m.date or None) for m in params.thread),
         )
-        # The prompt may use the model's whole context (training's max_length caps training
-        # sequences, not what the model can read), less the room the draft needs.
-        max_new = params.max_new_tokens or DEFAULT_MAX_NEW_TOKENS
-        room = max(64, loaded.context - max_new)
+        profile = Profile(user.name, user.signature, user.facts)
+        asked = _asked(params)
         try:
-            encoded = encode_prompt(
-                loaded.tokenizer, Profile(user.name, user.signature, user.facts), request, room
-            )
-        except TrainingError as exc:  # the instruction alone does not fit
-            raise ProtocolError("bad_request", str(exc)) from None
-        return list(encoded.input_ids)
+            encoded = encode_prompt(loaded.tokenizer, profile, request, loaded.context - asked)
+        except TrainingError:
+            try:
+                encoded = encode_prompt(
+                    loaded.tokenizer, profile, request, loaded.context - MIN_NEW_TOKENS
+                )
+            except TrainingError as exc:  # the instruction alone does not fit
+                raise ProtocolError("bad_request", str(exc)) from None
+        ids = list(encoded.input_ids)
+        return ids, min(asked, loaded.context - len(ids))
 
     def _generate(
         self,
         loaded: _Loaded,
         params: DraftParams,
         prompt_ids: list[int],
+        max_new: int,
         on_token: Callable[[str], None],
         cancel: threading.Event,
     ) -> tuple[float | None, str]:
@@ -184,7 +199,7 @@ class Writer:
 
         temperature = DEFAULT_TEMPERATURE if params.temperature is None else params.temperature
         options: dict[str, Any] = {
-            "max_new_tokens": params.max_new_tokens or DEFAULT_MAX_NEW_TOKENS,
+            "max_new_tokens": max_new,
             "eos_token_id": loaded.stop_ids or None,
             "pad_token_id": loaded.tokenizer.pad_token_id or loaded.stop_ids[0],
             "stopping_criteria": StoppingCriteriaList([_Stop()]),
@@ -230,6 +245,10 @@ class Writer:
         if cancel.is_set():
             raise DraftCancelled()
         return first, "".join(pieces)
+
+
+def _asked(params: DraftParams) -> int:
+    return params.max_new_tokens or DEFAULT_MAX_NEW_TOKENS
 
 
 def _load(service: Service, adapter: Path, version: int, notify: Callable[[str], None]) -> _Loaded:

@@ -11,6 +11,21 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
+# A test that uses one of these fixtures, directly or through another, builds or loads a
+# model, or starts processes; the marker keeps it out of the fast tier (`make check`).
+TIER_FIXTURES = {
+    "model": {"tiny_base", "embedder"},
+    "process": {"dovecot_bin", "daemon", "host_factory"},
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for marker, fixtures in TIER_FIXTURES.items():
+            if used & fixtures:
+                item.add_marker(marker)
+
 
 @pytest.fixture
 def panza_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:

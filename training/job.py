@@ -8,27 +8,15 @@ them as JSON lines for the daemon. Common fields: "kind", "model" (ModelSpec fie
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from panza.training.errors import JobError
+from panza.training.job_context import Emit, JobContext, ShouldStop
 from panza.training.model import ModelSpec
 from panza.training.prompt import Profile
 
-Emit = Callable[[dict[str, Any]], None]
-ShouldStop = Callable[[], bool]
+__all__ = ["KINDS", "Emit", "JobContext", "ShouldStop", "run", "run_playback"]
 KINDS = ("playback", "train", "eval")
-
-
-@dataclass(frozen=True)
-class JobContext:
-    """What every job gets besides its own fields."""
-
-    spec: ModelSpec
-    profile: Profile
-    emit: Emit
-    should_stop: ShouldStop
 
 
 def run(job: dict[str, Any], emit: Emit, should_stop: ShouldStop = lambda: False) -> dict[str, Any]:

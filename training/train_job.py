@@ -24,7 +24,7 @@ from panza.training.dataset import Item, Record, encode_records
 from panza.training.errors import Cancelled, JobError
 from panza.training.evaluate import heldout_losses
 from panza.training.hyper import Hyper
-from panza.training.job import JobContext
+from panza.training.job_context import JobContext
 from panza.training.model import Loaded, ModelSpec, load_base, load_tokenizer
 from panza.training.rosa import Tuned, load, prepare
 from panza.training.rosa.methods import LoraTuned, RosaTuned

@@ -107,9 +107,10 @@ def describe_summary(a: dict[str, Any]) -> str:
         )
     if a.get("error"):
         return f"{name}: failed: {a.get('error')}"
+    gone = f", {a['removed']} removed (gone from the account)" if a.get("removed") else ""
     return (
         f"{name}: {a.get('kept')} new kept, {a.get('discarded')} new discarded,"
-        f" {a.get('duplicates')} already stored"
+        f" {a.get('duplicates')} already stored{gone}"
     )
 
 
@@ -150,7 +151,8 @@ def describe(outcome: SyncOutcome) -> str:
     if outcome.error:
         return f"{outcome.account}: failed: {outcome.error}"
     r = outcome.result
+    gone = f", {r.removed} removed (gone from the account)" if r.removed else ""
     return (
         f"{outcome.account}: {r.kept} new kept, {sum(r.discarded.values())} new discarded,"
-        f" {r.duplicates} already stored"
+        f" {r.duplicates} already stored{gone}"
     )

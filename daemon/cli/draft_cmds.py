@@ -89,6 +89,11 @@ def cmd_draft(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
         print()
+        if result.get("capped_to") is not None:
+            print(
+                f"(stopped at {result['capped_to']} tokens: the model's context holds no more)",
+                file=sys.stderr,
+            )
     return 0
 
 

@@ -32,12 +32,12 @@ from panza.daemon.config import GmailAccount
 from panza.daemon.errors import SecretsError, SourceError
 from panza.daemon.ingest import Cursor, RawMail, ingest_batch
 from panza.daemon.sources import gmail_auth
+from panza.daemon.sources.contract import SyncContext
 from panza.daemon.sources.gmail_api import BATCH_LIMIT, GmailClient, HistoryExpired, build_client
 from panza.daemon.sources.gmail_retry import RetryPolicy
 from panza.daemon.store import EmailRecord, InsertResult, insert_emails
 from panza.daemon.store.emails import known_ids
 from panza.daemon.store.state import get_cursor
-from panza.daemon.sync import SyncContext
 
 log = logging.getLogger(__name__)
 
@@ -82,21 +82,26 @@ def _sync(ctx: SyncContext, client: GmailClient) -> InsertResult:
     cursor = get_cursor(ctx.store.conn, ctx.name, FOLDER) or {}
     start = cursor.get("history_id")
     ids: list[str] | None = None
+    gone: set[str] = set()
     large: set[str] | None = None  # None: sizes unknown, ask for each message's size first
     if start:
         try:
-            ids, latest = client.sent_since(str(start))
+            changes, latest = client.sent_since(str(start))
+            ids, gone = list(changes.added), set(changes.removed)
         except HistoryExpired:
             log.info("history of %s is too old; running a full sync", ctx.name)
+    known = known_ids(ctx.store.conn, ctx.name)
     if ids is None:
         latest = str(client.profile()["historyId"])
         ids = client.sent_ids()
+        gone = known - set(ids)  # deleted or unmarked as sent while history was out of reach
         # One search finds the few large messages, so the many small ones need no size query.
         large = set(client.sent_ids(f"larger:{min(SMALL_BYTES, ctx.max_bytes)}"))
-    known = known_ids(ctx.store.conn, ctx.name)
     todo = [i for i in ids if i not in known]
-    log.info("%s: %d sent messages listed, %d to fetch", ctx.name, len(ids), len(todo))
-    return _fetch_and_store(ctx, client, todo, large, Cursor(FOLDER, {"history_id": latest}))
+    gone &= known
+    log.info("%s: %d sent listed, %d to fetch, %d gone", ctx.name, len(ids), len(todo), len(gone))
+    end = Cursor(FOLDER, {"history_id": latest})
+    return _fetch_and_store(ctx, client, todo, large, end, gone)
 
 
 @dataclass
@@ -110,19 +115,25 @@ class _Unit:
 
 
 def _fetch_and_store(
-    ctx: SyncContext, client: GmailClient, todo: list[str], large: set[str] | None, cursor: Cursor
+    ctx: SyncContext,
+    client: GmailClient,
+    todo: list[str],
+    large: set[str] | None,
+    cursor: Cursor,
+    gone: set[str],
 ) -> InsertResult:
+    """Store ``todo`` unit by unit; the mail ``gone`` leaves with the last unit and cursor."""
     total = InsertResult()
     done = 0
     if ctx.progress:
         ctx.progress(0, len(todo))
     for unit in _units(ctx, client, todo, large):
-        total.add(_store(ctx, unit, cursor if unit.last else None))
+        total.add(_store(ctx, unit, cursor, gone) if unit.last else _store(ctx, unit))
         done += unit.count
         if ctx.progress:
             ctx.progress(done, len(todo))
     if not todo:
-        total.add(_store(ctx, _Unit(), cursor))
+        total.add(_store(ctx, _Unit(), cursor, gone))
     return total
 
 
@@ -183,7 +194,9 @@ def _by_size(ids: list[str], meta: dict[str, dict[str, Any]]) -> Iterator[list[s
         yield group
 
 
-def _store(ctx: SyncContext, unit: _Unit, cursor: Cursor | None) -> InsertResult:
+def _store(
+    ctx: SyncContext, unit: _Unit, cursor: Cursor | None = None, gone: set[str] | None = None
+) -> InsertResult:
     result = InsertResult()
     if unit.discarded:  # recorded without their bytes: ingest_batch takes raw mail only
         with ctx.store.write() as conn:
@@ -198,6 +211,7 @@ def _store(ctx: SyncContext, unit: _Unit, cursor: Cursor | None) -> InsertResult
                 max_bytes=ctx.max_bytes,
                 test_fraction=ctx.test_fraction,
                 cursor=cursor,
+                gone=gone or (),
             )
         )
     return result

@@ -21,6 +21,7 @@ from googleapiclient.errors import BatchError, HttpError
 from googleapiclient.http import BatchHttpRequest
 
 from panza.daemon.errors import AuthError, SourceError
+from panza.daemon.sources.gmail_history import HISTORY_TYPES, SentChanges, sent_changes
 from panza.daemon.sources.gmail_retry import Failure, RetryPolicy
 
 DEFAULT_ENDPOINT = "https://gmail.googleapis.com/"
@@ -75,13 +76,14 @@ class GmailClient:
             if not token:
                 return list(dict.fromkeys(ids))
 
-    def sent_since(self, history_id: str) -> tuple[list[str], str]:
-        """Ids of SENT messages added after ``history_id``, and the historyId to resume from.
+    def sent_since(self, history_id: str) -> tuple[SentChanges, str]:
+        """How the sent mail changed after ``history_id``, and the historyId to resume from.
 
-        The first page's historyId is kept: records added while paging are seen
-        again next time (and skipped as stored) rather than missed.
+        No ``labelId`` filter: a message whose SENT label was removed no longer carries
+        it, so a filtered history could not report it. The first page's historyId is
+        kept: records added while paging are seen again next time rather than missed.
         """
-        ids: list[str] = []
+        records: list[dict[str, Any]] = []
         token: str | None = None
         latest: str | None = None
         while True:
@@ -91,20 +93,15 @@ class GmailClient:
                 gone=HistoryExpired,
                 userId="me",
                 startHistoryId=history_id,
-                historyTypes=["messageAdded"],
-                labelId="SENT",
+                historyTypes=list(HISTORY_TYPES),
                 maxResults=PAGE_SIZE,
                 pageToken=token,
             )
             latest = latest or str(page.get("historyId") or history_id)
-            for record in page.get("history", []):
-                for added in record.get("messagesAdded", []):
-                    message = added.get("message", {})
-                    if "id" in message and "SENT" in message.get("labelIds", ["SENT"]):
-                        ids.append(message["id"])
+            records += [r for r in page.get("history", []) if isinstance(r, dict)]
             token = page.get("nextPageToken")
             if not token:
-                return list(dict.fromkeys(ids)), latest
+                return sent_changes(records), latest
 
     def get_many(
         self, ids: Sequence[str], fmt: str, fields: str | None = None

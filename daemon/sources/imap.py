@@ -22,6 +22,7 @@ from imapclient import IMAPClient
 from panza.daemon.config.schema import ImapAccount
 from panza.daemon.errors import SourceError
 from panza.daemon.ingest import Cursor, RawMail, ingest_batch
+from panza.daemon.sources.contract import SyncContext
 from panza.daemon.sources.imap_conn import (
     Connector,
     RetryPolicy,
@@ -34,6 +35,7 @@ from panza.daemon.sources.imap_conn import (
 from panza.daemon.sources.imap_cursor import (
     FolderCursor,
     MailboxState,
+    SyncPlan,
     batch_cursor,
     chunked,
     new_uids,
@@ -41,11 +43,11 @@ from panza.daemon.sources.imap_cursor import (
     provider_id,
 )
 from panza.daemon.sources.imap_folders import choose_sent_folder, folder_names
+from panza.daemon.sources.imap_gone import adopt_by_content, drop_gone, renumber_known
 from panza.daemon.sources.imap_items import as_int, as_utc, fetched_message_id, oversized
 from panza.daemon.sources.imap_login import AccountLogin
 from panza.daemon.store import InsertResult
 from panza.daemon.store.state import get_cursor
-from panza.daemon.sync import SyncContext
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +141,18 @@ class FolderSync:
                 self.ctx.name,
                 self.folder,
             )
+        self._fetch_new(client, state, stored, plan, gmail)
+        if not plan.unchanged:  # expunges change HIGHESTMODSEQ; without it, always look
+            self.total.removed += drop_gone(client, self.ctx, self.folder, state)
+
+    def _fetch_new(
+        self,
+        client: IMAPClient,
+        state: MailboxState,
+        stored: FolderCursor | None,
+        plan: SyncPlan,
+        gmail: bool,
+    ) -> None:
         if plan.nothing_new:
             if plan.settled is not None:
                 self._commit([], plan.settled)
@@ -184,6 +198,13 @@ class FolderSync:
         meta = client.fetch(chunk, items)
         ids = {uid: fetched_message_id(item) for uid, item in meta.items()}
         known = self._known_message_ids(ids.values())
+        pids = {
+            uid: provider_id(state.uidvalidity, uid, as_int(item.get(b"X-GM-MSGID")))
+            for uid, item in meta.items()
+        }
+        stored_again = {m: pids[u] for u, m in ids.items() if m is not None and m in known}
+        renumber_known(self.ctx, self.folder, state, stored_again)
+        anonymous: set[str] = set()  # no Message-ID: stored mail is recognised by content
         placeholder = oversized(self.ctx.max_bytes)
         batch: list[tuple[int, RawMail | None]] = []  # None: download the body
         wanted: dict[int, tuple[str, datetime | None]] = {}
@@ -192,7 +213,7 @@ class FolderSync:
             covered += 1
             item = meta.get(uid)
             if item is not None:  # else: expunged since the search; nothing to store
-                pid = provider_id(state.uidvalidity, uid, as_int(item.get(b"X-GM-MSGID")))
+                pid = pids[uid]
                 date = as_utc(item.get(b"INTERNALDATE"))
                 msg_size = as_int(item.get(b"RFC822.SIZE")) or 0
                 if ids.get(uid) in known:
@@ -204,9 +225,13 @@ class FolderSync:
                     wanted[uid] = (pid, date)
                     batch.append((uid, None))
                     size += msg_size
+                    if ids.get(uid) is None:
+                        anonymous.add(pid)
             if len(wanted) >= BODY_BATCH or size >= BODY_BYTES or uid == chunk[-1]:
                 cursor = batch_cursor(state, uid, folder_done=final and uid == chunk[-1])
-                self._commit(self._download(client, batch, wanted), cursor, skipped)
+                mails = self._download(client, batch, wanted)
+                mails, adopted = adopt_by_content(self.ctx, self.folder, state, mails, anonymous)
+                self._commit(mails, cursor, skipped + adopted)
                 yield covered
                 batch, wanted, size, covered, skipped = [], {}, 0, 0, 0
 

@@ -7,7 +7,7 @@ from UID 1 and already-stored mail is skipped by Message-ID.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -80,6 +80,8 @@ class SyncPlan:
     nothing_new: bool
     # The cursor to store when nothing is new (None: the stored one is still right).
     settled: FolderCursor | None = None
+    # HIGHESTMODSEQ as stored: nothing was added, changed or expunged since the last sync.
+    unchanged: bool = False
 
     @property
     def search_criteria(self) -> list[str]:
@@ -103,7 +105,8 @@ def plan_sync(cursor: FolderCursor | None, state: MailboxState) -> SyncPlan:
         # Nothing above last_uid exists, and UIDs are never reused: settle at UIDNEXT - 1.
         last = max(start.last_uid, (state.uidnext or 0) - 1)
         settled = FolderCursor(state.uidvalidity, last, state.highestmodseq)
-        return SyncPlan(start.last_uid, rescan, True, None if settled == cursor else settled)
+        settle = None if settled == cursor else settled
+        return SyncPlan(start.last_uid, rescan, True, settle, unchanged_modseq)
     return SyncPlan(start.last_uid, rescan, False)
 
 
@@ -139,3 +142,17 @@ def provider_id(uidvalidity: int, uid: int, gm_msgid: int | None = None) -> str:
     if gm_msgid is not None:
         return format(gm_msgid, "x")
     return f"{uidvalidity}:{uid}"
+
+
+def gone_from_folder(stored: Iterable[str], uidvalidity: int, present: Collection[int]) -> set[str]:
+    """Stored ``UIDVALIDITY:UID`` ids whose message the folder no longer holds: expunged,
+    or left from an earlier UIDVALIDITY and not found again by the rescan. Other ids
+    (Gmail's X-GM-MSGID) are not judged here."""
+    gone = set()
+    for pid in stored:
+        validity, colon, uid = pid.partition(":")
+        if not (colon and validity.isdigit() and uid.isdigit()):
+            continue
+        if int(validity) != uidvalidity or int(uid) not in present:
+            gone.add(pid)
+    return gone

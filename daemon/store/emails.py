@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,16 +21,24 @@ ON CONFLICT DO NOTHING
 
 @dataclass
 class InsertResult:
-    """What an insert added: kept count, discarded counts by reason, duplicates skipped."""
+    """What a batch did: kept count, discarded counts by reason, duplicates skipped, and
+    rows removed because the mail is gone from the source (deleted, or no longer sent)."""
 
     kept: int = 0
     discarded: Counter[str] = field(default_factory=Counter)
     duplicates: int = 0
+    removed: int = 0
 
     def add(self, other: InsertResult) -> None:
         self.kept += other.kept
         self.discarded.update(other.discarded)
         self.duplicates += other.duplicates
+        self.removed += other.removed
+
+    @property
+    def changed(self) -> bool:
+        """Whether the kept set may differ (so the index has something to do)."""
+        return bool(self.new or self.removed)
 
     @property
     def new(self) -> int:
@@ -73,10 +81,60 @@ def _row(rec: EmailRecord, test_fraction: float) -> tuple[Any, ...]:
     )
 
 
-def known_ids(conn: sqlite3.Connection, account: str) -> set[str]:
-    """Provider ids already stored for ``account`` (for sources that dedupe before fetching)."""
-    rows = conn.execute("SELECT provider_id FROM emails WHERE account = ?", (account,))
+def delete_emails(conn: sqlite3.Connection, account: str, provider_ids: Collection[str]) -> int:
+    """Remove the rows of mail gone from ``account``; the training set and index follow."""
+    removed = 0
+    ids = sorted(provider_ids)
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        marks = ",".join("?" * len(part))
+        removed += conn.execute(
+            f"DELETE FROM emails WHERE account = ? AND provider_id IN ({marks})", (account, *part)
+        ).rowcount
+    return removed
+
+
+def known_ids(conn: sqlite3.Connection, account: str, folder: str | None = None) -> set[str]:
+    """Provider ids already stored for ``account`` (for sources that dedupe before fetching),
+    or for one of its folders."""
+    if folder is None:
+        rows = conn.execute("SELECT provider_id FROM emails WHERE account = ?", (account,))
+    else:
+        rows = conn.execute(
+            "SELECT provider_id FROM emails WHERE account = ? AND folder = ?", (account, folder)
+        )
     return {r[0] for r in rows}
+
+
+def renumber(
+    conn: sqlite3.Connection,
+    account: str,
+    folder: str,
+    new_id: str,
+    current: str,
+    *,
+    message_id: str | None = None,
+    content_hash: str = "",
+) -> bool:
+    """Give ``new_id`` to a row of this folder stored under an earlier numbering (an IMAP
+    ``UIDVALIDITY:UID`` id not starting with ``current``) that has the same Message-ID or,
+    for mail without one, the same content. True when a row took it: the mail is stored.
+    """
+    match, value = (
+        ("message_id = ?", message_id)
+        if message_id is not None
+        else ("message_id IS NULL AND content_hash = ?", content_hash)
+    )
+    row = conn.execute(
+        f"SELECT id FROM emails WHERE account = ? AND folder = ? AND {match}"
+        " AND instr(provider_id, ':') > 0 AND substr(provider_id, 1, length(?)) != ?"
+        " ORDER BY id LIMIT 1",
+        (account, folder, value, current, current),
+    ).fetchone()
+    if row is None:
+        return False
+    conn.execute("UPDATE emails SET provider_id = ? WHERE id = ?", (new_id, row[0]))
+    return True
 
 
 def counts(conn: sqlite3.Connection) -> tuple[int, dict[str, int]]:

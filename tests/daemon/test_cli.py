@@ -13,6 +13,8 @@ import pytest
 from panza.daemon.sample import generate, write_mbox
 from tests.daemon_process import panza
 
+pytestmark = pytest.mark.process  # runs the panza command as a child process
+
 ME = [
     "--name",
     "Ada Whitfield",

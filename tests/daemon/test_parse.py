@@ -62,8 +62,8 @@ def test_latin1_label_decodes_windows_1252_quotes(make_message: MakeMessage) -> 
     assert parse_message(raw).body == "“quoted”"
 
 
-def test_decode_text_never_raises() -> None:
-    assert decode_text(b"\xff\xfe\x00bad", "utf-16-nonsense")  # some text, no exception
+def test_decode_text_with_an_unknown_charset_falls_back_to_a_single_byte_one() -> None:
+    assert decode_text(b"\xff\xfe\x00bad", "utf-16-nonsense") == "\xff\xfe\x00bad"
     assert decode_text(b"plain", None) == "plain"
 
 
@@ -81,11 +81,12 @@ def test_multipart_missing_boundary_reads_body_as_text(make_message: MakeMessage
     assert "the boundary is gone." in parse_message(raw).body
 
 
-def test_multipart_with_wrong_boundary_gives_empty_not_crash(make_message: MakeMessage) -> None:
+def test_multipart_with_wrong_boundary_reads_body_as_text(make_message: MakeMessage) -> None:
     body = "--other\nContent-Type: text/plain\n\nHi\n--other--\n"
     raw = make_message(body, content_type='multipart/mixed; boundary="expected"')
     msg = parse_message(raw)
-    assert isinstance(msg.body, str)
+    assert msg.body == body  # no part found: the words are kept, not lost
+    assert not msg.body_from_html and not msg.has_attached_message
 
 
 def test_alternative_prefers_plain(make_message: MakeMessage) -> None:
@@ -113,9 +114,16 @@ def test_attachment_text_is_not_the_body(make_message: MakeMessage) -> None:
     assert msg.body.strip() == "The body."
 
 
-def test_garbage_bytes_do_not_crash() -> None:
+def test_garbage_bytes_are_a_body_without_headers() -> None:
     msg = parse_message(b"\x00\xff\xfe garbage without headers \x81\n\n\x00")
-    assert msg.sender == "" and isinstance(msg.body, str)
+    assert (msg.sender, msg.subject, msg.recipients, msg.date, msg.message_id) == (
+        "",
+        "",
+        (),
+        None,
+        None,
+    )
+    assert msg.body == "\x00\ufffd\ufffd garbage without headers \ufffd\n\n\x00"
 
 
 def test_html_blockquote_and_signature_are_marked() -> None:

@@ -1,7 +1,8 @@
 """The Gmail API endpoints Panza uses, served from an in-memory mailbox.
 
 profile, messages.list (paged), messages.get (minimal/raw, ``fields``),
-history.list (paged, 404 when the start is too old) and the multipart/mixed
+history.list (paged, 404 when the start is too old; added messages, deletions and
+label changes, filtered by historyTypes and labelId) and the multipart/mixed
 batch endpoint. Every call is logged (batched ones too) and faults can be
 injected per call kind, per message id, or as a storm that never ends.
 """
@@ -58,6 +59,8 @@ class FakeGmail:
     messages: dict[str, Message] = field(default_factory=dict)
     history_id: int = 5000
     history_floor: int = 0
+    # Deletions and label changes as history records: (historyId, record key, item).
+    changes: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     http_requests: int = 0
     faults: dict[str, list[Fault]] = field(default_factory=dict)
@@ -76,6 +79,26 @@ class FakeGmail:
                 message_id, raw, labels, when, self.history_id, size or len(raw)
             )
             return message_id
+
+    def delete(self, message_id: str) -> None:
+        """The user deletes the message for good (not to Trash): ``messagesDeleted``."""
+        with self.lock:
+            message = self.messages.pop(message_id)
+            self._change("messagesDeleted", {"message": _ref(message)})
+
+    def relabel(self, message_id: str, *, add: str = "", remove: str = "") -> None:
+        """Add or remove one label: ``labelsAdded`` / ``labelsRemoved``."""
+        with self.lock:
+            message = self.messages[message_id]
+            label = add or remove
+            labels = [*message.labels, add] if add else [x for x in message.labels if x != remove]
+            message.labels = tuple(labels)
+            item = {"message": {**_ref(message), "labelIds": labels}, "labelIds": [label]}
+            self._change("labelsAdded" if add else "labelsRemoved", item)
+
+    def _change(self, key: str, item: dict[str, Any]) -> None:
+        self.history_id += 7
+        self.changes.append((self.history_id, key, item))
 
     def expire_history(self) -> None:
         """Forget all history so far: any older start historyId now gets 404."""
@@ -171,16 +194,27 @@ class FakeGmail:
         if start < self.history_floor:
             return google_error(404, "notFound", "Requested entity was not found.")
         label = request.arg("labelId")
-        added = [
-            m
+        types = set(request.query.get("historyTypes", [])) or set(_HISTORY_KEYS.values())
+        records = [
+            (m.history_id, _history_record(m))
             for m in self.messages.values()
-            if m.history_id > start and (not label or label in m.labels)
+            if "messageAdded" in types and m.history_id > start and (not label or label in m.labels)
         ]
-        page = self._page(request, added, "history", _history_record)
+        for history_id, key, item in self.changes:
+            # labelId filters on the labels a message has now; a deleted one has none.
+            now = self.messages.get(item["message"]["id"])
+            wanted = history_id > start and _HISTORY_KEYS[key] in types
+            if wanted and (not label or (now is not None and label in now.labels)):
+                ref = {"id": item["message"]["id"], "threadId": item["message"]["id"]}
+                records.append(
+                    (history_id, {"id": str(history_id), "messages": [ref], key: [item]})
+                )
+        records.sort(key=lambda pair: pair[0])
+        page = self._page(request, [r for _, r in records], "history", lambda r: r)
         return json_reply({**page, "historyId": str(self.history_id)})
 
     def _page(
-        self, request: Request, items: list[Message], key: str, render: Callable[[Message], Any]
+        self, request: Request, items: list[Any], key: str, render: Callable[[Any], Any]
     ) -> dict[str, Any]:
         size = min(int(request.arg("maxResults", "100")), self.page_cap)
         offset = int(request.arg("pageToken", "0") or 0)
@@ -250,6 +284,14 @@ def _fault_reply(fault: Fault) -> Reply:
 
 def _ref(message: Message) -> dict[str, str]:
     return {"id": message.id, "threadId": message.id}
+
+
+_HISTORY_KEYS = {  # history record key -> the historyTypes value that asks for it
+    "messagesAdded": "messageAdded",
+    "messagesDeleted": "messageDeleted",
+    "labelsAdded": "labelAdded",
+    "labelsRemoved": "labelRemoved",
+}
 
 
 def _history_record(message: Message) -> dict[str, Any]:

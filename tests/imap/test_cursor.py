@@ -7,6 +7,7 @@ from panza.daemon.sources.imap_cursor import (
     MailboxState,
     batch_cursor,
     chunked,
+    gone_from_folder,
     new_uids,
     plan_sync,
     provider_id,
@@ -104,3 +105,19 @@ def test_provider_ids() -> None:
 def test_explicit_uid_lists() -> None:
     assert list(chunked([1, 2, 3, 4, 5], 2)) == [[1, 2], [3, 4], [5]]
     assert list(chunked([], 2)) == []
+
+
+def test_gone_from_folder_judges_only_uidvalidity_uid_ids() -> None:
+    stored = ["7:1", "7:2", "7:3", "6:1", "18c0000000001", "x:1", "7:"]
+    # 7:2 was expunged; 6:1 is from an earlier UIDVALIDITY and was not found again;
+    # Gmail's X-GM-MSGID ids and anything malformed are not judged.
+    assert gone_from_folder(stored, 7, {1, 3, 4}) == {"7:2", "6:1"}
+    assert gone_from_folder([], 7, set()) == set()
+
+
+def test_an_unchanged_highestmodseq_means_nothing_was_expunged_either() -> None:
+    cursor = FolderCursor(7, 10, 55)
+    assert plan_sync(cursor, MailboxState(7, 11, 55, 9)).unchanged
+    assert not plan_sync(cursor, MailboxState(7, 11, 56, 9)).unchanged  # an expunge, say
+    assert not plan_sync(cursor, MailboxState(7, 11, None, 9)).unchanged  # no CONDSTORE
+    assert not plan_sync(cursor, MailboxState(8, 11, 55, 9)).unchanged  # new UIDVALIDITY

@@ -175,18 +175,72 @@ def test_uidvalidity_change_rescans_without_duplicates(store: Store, setup: Setu
     assert sync(store, setup).result.new == 0
 
 
-def test_message_deleted_on_server_stays_stored(store: Store, setup: Setup) -> None:
+def test_expunged_mail_leaves_the_store(store: Store, setup: Setup) -> None:
     messages = generate(23, seed=25)
     admin = setup.admin()
     append(admin, [m.raw for m in messages[:20]])
     sync(store, setup)
+    uidvalidity = get_cursor(store.conn, "work", "Sent")["uidvalidity"]  # type: ignore[index]
     expunge(admin, [5, 20])  # one in the middle and the newest one
 
-    assert sync(store, setup).result.new == 0
-    assert len(rows(store)) == 20  # what the user wrote stays learnable
+    result = sync(store, setup).result
+    assert (result.new, result.removed) == (0, 2)
+    assert len(rows(store)) == 18  # mail the user deleted leaves training and the index
+    assert {f"{uidvalidity}:5", f"{uidvalidity}:20"}.isdisjoint(
+        r["provider_id"] for r in rows(store)
+    )
     append(admin, [m.raw for m in messages[20:]])
     assert sync(store, setup).result.new == 3
-    assert len(rows(store)) == 23
+    assert len(rows(store)) == 21
+    assert_no_duplicates(store)
+    assert sync(store, setup).result.removed == 0
+
+
+def without_message_id(raw: bytes) -> bytes:
+    lines = raw.split(b"\n")
+    kept = [line for line in lines if not line.lower().startswith(b"message-id:")]
+    assert len(kept) == len(lines) - 1
+    return b"\n".join(kept)
+
+
+def test_uidvalidity_change_finds_mail_without_message_id_by_content(
+    store: Store, setup: Setup
+) -> None:
+    messages = [without_message_id(m.raw) for m in generate(12, seed=27)]
+    admin = setup.admin()
+    append(admin, messages[:10])
+    sync(store, setup)
+    assert len(rows(store)) == 10
+
+    admin.delete_folder("Sent")  # a new UIDVALIDITY: every UID is new
+    admin.create_folder("Sent")
+    append(admin, messages)  # the 10 again, and 2 new
+    outcome = sync(store, setup)
+
+    assert outcome.result.new == 2 and outcome.result.duplicates == 10
+    found = rows(store)
+    assert len(found) == 12  # no second row for the 10 stored before
+    validity = get_cursor(store.conn, "work", "Sent")["uidvalidity"]  # type: ignore[index]
+    assert all(r["provider_id"].startswith(f"{validity}:") for r in found)  # renumbered
+    assert outcome.result.removed == 0
+
+
+def test_a_renumbered_folder_without_some_mail_removes_it(store: Store, setup: Setup) -> None:
+    """After a UIDVALIDITY change, stored mail the rescan does not find again is gone."""
+    messages = generate(20, seed=28)
+    admin = setup.admin()
+    append(admin, [m.raw for m in messages])
+    sync(store, setup)
+
+    admin.delete_folder("Sent")
+    admin.create_folder("Sent")
+    append(admin, [m.raw for m in messages[5:]])  # the first 5 did not come back
+    outcome = sync(store, setup)
+
+    assert outcome.result.removed == 5 and outcome.result.new == 0
+    assert sorted(r["message_id"] for r in rows(store)) == sorted(
+        m.message_id for m in messages[5:]
+    )
     assert_no_duplicates(store)
 
 

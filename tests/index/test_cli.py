@@ -15,6 +15,8 @@ from panza.daemon.index import SentenceEmbedder
 from panza.daemon.store import Store
 from tests.index.corpus import CORPUS, add_emails
 
+pytestmark = pytest.mark.process  # runs the panza command as a child process
+
 
 @pytest.fixture
 def home(panza_home: Path, embedder: SentenceEmbedder) -> Path:

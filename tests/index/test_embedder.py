@@ -12,6 +12,8 @@ from panza.daemon.errors import IndexStoreError
 from panza.daemon.index import DEFAULT_MODEL, SentenceEmbedder, query_text, resolve_model
 from panza.daemon.index.embedder import packaged_model_dir
 
+pytestmark = pytest.mark.model  # loads sentence-transformers and the embedding model
+
 
 def test_the_default_model_comes_from_the_offline_package(embedder: SentenceEmbedder) -> None:
     source = resolve_model(DEFAULT_MODEL, allow_download=False)

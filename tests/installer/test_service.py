@@ -74,6 +74,7 @@ def test_a_temp_home_never_touches_the_real_service_manager(layout: Layout) -> N
 
 
 @pytest.mark.parametrize("panza_home", ["", "/srv/panza data/100% mine"])
+@pytest.mark.process
 def test_the_unit_passes_systemd_analyze_verify(tmp_path: Path, panza_home: str) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
@@ -102,6 +103,7 @@ def test_the_unit_passes_systemd_analyze_verify(tmp_path: Path, panza_home: str)
 
 
 @pytest.mark.integration
+@pytest.mark.process
 def test_the_launcher_starts_the_host_and_a_framed_ping_goes_through(
     tmp_path: Path, platform: str
 ) -> None:
@@ -122,6 +124,7 @@ def test_the_launcher_starts_the_host_and_a_framed_ping_goes_through(
 
 
 @pytest.mark.integration
+@pytest.mark.process
 def test_cli_install_uninstall_and_a_bad_browser(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()

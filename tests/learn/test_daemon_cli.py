@@ -188,7 +188,15 @@ def test_sigterm_during_training_stops_the_child(learn_home: Path, tiny_base: Pa
     assert accepted == 0
 
 
-def test_playback_runs_after_a_sync_that_brought_mail(learn_home: Path) -> None:
+@pytest.mark.parametrize(
+    ("paused", "kept", "played"),
+    [(False, 3, 3), (False, 0, 0), (True, 3, 0)],
+    ids=["new mail", "nothing new kept", "paused"],
+)
+def test_playback_after_a_sync_only_for_new_mail_and_not_while_paused(
+    learn_home: Path, paused: bool, kept: int, played: int
+) -> None:
+    """A sync asked for while paused still stores mail; playback (a model run) waits."""
     import asyncio
 
     from panza.daemon.app import Daemon
@@ -202,21 +210,24 @@ def test_playback_runs_after_a_sync_that_brought_mail(learn_home: Path) -> None:
     with Store(where.db_file) as store:
         add_emails(store, EMAILS[:3])
         service = Service(where, load_config(where.config_file), store)
+        service.paused = paused
         daemon, jobs = Daemon(where), Jobs()
 
         async def go() -> None:
-            daemon._after_sync(service, jobs, [SyncOutcome("a", InsertResult(kept=0))])
-            assert not daemon._tasks  # nothing new kept: no playback
-            daemon._after_sync(service, jobs, [SyncOutcome("a", InsertResult(kept=3))])
+            daemon._after_sync(service, jobs, [SyncOutcome("a", InsertResult(kept=kept))])
+            assert len(daemon._tasks) == (1 if played else 0)
             await asyncio.gather(*daemon._tasks)
 
         try:
             asyncio.run(go())
         finally:
             jobs.shutdown()
-        state = jobs.states["playback"]
-        assert state.last_error is None and state.last_result["written"] == 3
+        if played:
+            state = jobs.states["playback"]
+            assert state.last_error is None and state.last_result["written"] == played
+        else:
+            assert "playback" not in jobs.states
         missing = store.conn.execute(
             "SELECT count(*) FROM emails WHERE instruction IS NULL"
         ).fetchone()[0]
-        assert missing == 0
+        assert missing == 3 - played

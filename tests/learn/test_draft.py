@@ -1,4 +1,8 @@
-"""Drafting through the real daemon with a trained tiny adapter: stream, cancel, queue, retrain."""
+"""Drafting through the real daemon with a trained tiny adapter, one behaviour per test.
+
+Training the adapter is the slow part, so one daemon serves the module; the tests run in
+file order and the one that retrains comes last.
+"""
 
 from __future__ import annotations
 
@@ -13,42 +17,41 @@ from panza.daemon import paths
 from panza.daemon.cli import main
 from panza.daemon.client import Client, DaemonError
 from panza.daemon.store import Store
+from tests.learn.conftest import write_config
 from tests.learn.corpus import EMAILS, add_emails
+from tests.learn.test_daemon_load import first_token, until_reply
 from tests.native.conftest import Host, MiB, request
 from tests.server.test_daemon import start, stop
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.process, pytest.mark.model]
+CONTEXT = 1024  # the tiny model's max_position_embeddings (demo_model.TINY)
 
 
-@pytest.fixture
-def trained_home(learn_home: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    with Store(paths.resolve().db_file) as store:
-        add_emails(store, EMAILS[:12])
-    assert main(["train"]) == 0
-    capsys.readouterr()
-    return learn_home
+@pytest.fixture(scope="module")
+def trained_home(tiny_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("draft") / "panza-home"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PANZA_HOME", str(home))
+        write_config(home, tiny_base)
+        with Store(paths.resolve().db_file) as store:
+            add_emails(store, EMAILS[:12])
+        assert main(["train"]) == 0
+        yield home
 
 
-@pytest.fixture
-def client(trained_home: Path) -> Iterator[Client]:
+@pytest.fixture(scope="module")
+def socket_file(trained_home: Path) -> Iterator[Path]:
     proc = start(trained_home)
-    c = Client(paths.resolve().socket_file, timeout=300)
     try:
-        yield c
+        yield paths.resolve({"PANZA_HOME": str(trained_home)}).socket_file
     finally:
-        c.close()
         assert stop(proc) == 0
 
 
-def first_token(c: Client, request_id: str) -> None:
-    """Read until the request's first token; fail (not hang) if it ends without one."""
-    for message in c.messages():
-        if message.get("id") != request_id:
-            continue
-        assert "ok" not in message, f"the draft ended before any token: {message}"
-        if message.get("event") == "token":
-            return
-    raise AssertionError("connection closed")
+@pytest.fixture
+def client(socket_file: Path) -> Iterator[Client]:
+    with Client(socket_file, timeout=300) as c:
+        yield c
 
 
 def draft(c: Client, **params: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -57,37 +60,52 @@ def draft(c: Client, **params: Any) -> tuple[dict[str, Any], list[dict[str, Any]
     return result, events
 
 
-def test_drafting_end_to_end(client: Client, trained_home: Path) -> None:
-    # One daemon for every drafting check: each test here pays for a training run.
+def test_a_draft_streams_the_tokens_of_its_text(client: Client) -> None:
     result, events = draft(client, instruction="Ask Tom about the cluster budget")
     tokens = [e["text"] for e in events if e["event"] == "token"]
     assert len(tokens) >= 2  # streamed, not one blob
     assert "".join(tokens).strip() == result["text"]
     assert result["adapter_version"] == 1 and len(result["draft_id"]) == 16
-    assert result["timings"]["first_token_s"] > 0
-    assert result["timings"]["total_s"] >= result["timings"]["first_token_s"]
-    assert isinstance(result["retrieved"], list)
-    # the draft is stored, and the text the user finally sent can be recorded
+    assert result["capped_to"] is None
+    assert 0 < result["timings"]["first_token_s"] <= result["timings"]["total_s"]
+
+
+def test_a_draft_is_stored_with_the_text_finally_sent(client: Client, trained_home: Path) -> None:
+    result, _ = draft(client, instruction="Ask Tom about the cluster budget")
     assert client.call("feedback", {"draft_id": result["draft_id"], "text": "Hi Tom"}) == {
         "recorded": True
     }
-    with Store(paths.resolve().db_file) as store:
+    with Store(paths.resolve({"PANZA_HOME": str(trained_home)}).db_file) as store:
         row = store.conn.execute(
-            "SELECT instruction, text, sent_text, adapter_version FROM drafts"
+            "SELECT instruction, text, sent_text, adapter_version FROM drafts WHERE id = ?",
+            (result["draft_id"],),
         ).fetchone()
     assert tuple(row) == ("Ask Tom about the cluster budget", result["text"], "Hi Tom", 1)
-    assert client.call("status")["adapter"]["version"] == 1
 
-    # a reply needs no instruction
-    result, _ = draft(client, mode="reply", thread=[{"from": "Tom", "text": "Lunch on Friday?"}])
+
+def test_a_reply_needs_no_instruction(client: Client) -> None:
+    result, events = draft(
+        client, mode="reply", thread=[{"from": "Tom", "text": "Lunch on Friday?"}]
+    )
     assert result["adapter_version"] == 1
+    assert any(e["event"] == "token" for e in events)
 
-    # cancel stops a running draft, only from the connection that owns it
+
+def test_a_draft_asking_for_more_than_the_context_is_capped(client: Client) -> None:
+    """4096 new tokens do not fit beside the prompt in a 1024-token context: capped, not failed."""
+    result, _ = draft(client, instruction="Write a long update", max_new_tokens=4096)
+    assert result["capped_to"] is not None
+    assert 0 < result["capped_to"] < CONTEXT  # the context less the prompt's tokens
+
+
+def test_cancel_stops_a_draft_only_from_its_own_connection(
+    client: Client, socket_file: Path
+) -> None:
     rid = client.send(
         "draft", {"instruction": "Write a long update", "temperature": 0, "max_new_tokens": 400}
     )
     first_token(client, rid)
-    with Client(paths.resolve().socket_file, timeout=60) as other:
+    with Client(socket_file, timeout=60) as other:
         assert other.call("cancel", {"target": rid}) == {"cancelled": False}
     cancel_id = client.send("cancel", {"target": rid})
     replies: dict[str, dict[str, Any]] = {}
@@ -96,12 +114,14 @@ def test_drafting_end_to_end(client: Client, trained_home: Path) -> None:
             replies[message["id"]] = message
             if len(replies) == 2:
                 break
+    assert set(replies) == {rid, cancel_id}, "the connection closed before both replies"
     assert replies[cancel_id]["result"] == {"cancelled": True}
     assert replies[rid]["error"]["code"] == "cancelled"
 
-    # a second draft waits its turn and is told its place
+
+def test_a_second_draft_waits_and_is_told_its_place(client: Client, socket_file: Path) -> None:
     seen: list[dict[str, Any]] = []
-    with Client(paths.resolve().socket_file, timeout=300) as second:
+    with Client(socket_file, timeout=300) as second:
         rid = client.send(
             "draft", {"instruction": "Write a long update", "temperature": 0, "max_new_tokens": 120}
         )
@@ -114,11 +134,10 @@ def test_drafting_end_to_end(client: Client, trained_home: Path) -> None:
             )
         )
         worker.start()
-        for message in client.messages():
-            if message.get("id") == rid and "ok" in message:
-                assert message["ok"]
-                break
+        reply, _ = until_reply(client, rid)
         worker.join(300)
+    assert reply["ok"] is True
+    assert not worker.is_alive()
     assert {"event": "queued", "position": 1} in [
         {k: v for k, v in e.items() if k != "id"} for e in seen
     ]
@@ -156,13 +175,12 @@ def test_retrain_over_the_protocol(client: Client) -> None:
     result = client.call("retrain", {}, events.append)
     assert result["status"] == "nothing_to_train"
     assert any(e["event"] == "progress" for e in events)
-    with pytest.raises(DaemonError):  # full retrain while one is running is busy...
-        rid = client.send("retrain", {"full": True})
+    rid = client.send("retrain", {"full": True})
+    with pytest.raises(DaemonError) as busy:  # a second run while one is running is busy...
         client.call("retrain", {})
-    for message in client.messages():  # ...and the first one finishes: v0002
-        if message.get("id") == rid and "ok" in message:
-            assert message["result"]["status"] in ("accepted", "rejected")
-            break
+    assert busy.value.code == "busy"
+    reply, _ = until_reply(client, rid)  # ...and the first one finishes: v0002
+    assert reply["result"]["status"] in ("accepted", "rejected")
 
 
 def test_not_ready_before_any_training(learn_home: Path) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
+from panza.daemon import protocol
 from panza.daemon.protocol import (
     MAX_LINE,
     DraftParams,
@@ -90,3 +93,16 @@ def test_encode_is_one_line_of_utf8() -> None:
         "code": "busy",
         "message": "a draft is running\nplease wait — ok",
     }
+
+
+def test_the_protocol_docs_name_every_method() -> None:
+    """The README and this module's docstring list the methods a client may call."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    sentence = re.search(r"protocol of DESIGN\.md, with the methods (.*?)\.", readme, re.S)
+    assert sentence is not None, "README lost its list of protocol methods"
+    in_readme = set(re.findall(r"`(\w+)`", sentence.group(1)))
+    docstring = protocol.__doc__ or ""
+    listed = docstring[docstring.index("Methods:") :].split(".")[0]
+    in_docstring = set(re.findall(r"``(\w+)``", listed))
+    assert in_readme == set(protocol.PARAMS)
+    assert in_docstring == set(protocol.PARAMS)

@@ -22,7 +22,7 @@ from panza.training.rosa import (
     prepare,
     read_adapter_config,
 )
-from panza.training.rosa.peft_format import panza_version
+from panza.training.rosa.peft_format import load_adapter, panza_version, save_adapter
 
 TOL: dict[str, Any] = {"atol": 1e-5, "rtol": 1e-5}
 ModelFactory = Callable[[int], nn.Module]
@@ -105,7 +105,7 @@ def test_adapter_save_load_gives_identical_outputs(
 ) -> None:
     rosa = adapted(tiny_llama(0), base_model="org/tiny-llama")
     expected = logits(rosa.model, batch)
-    rosa.save_adapter(tmp_path / "v0001")
+    save_adapter(rosa, tmp_path / "v0001")
     assert sorted(p.name for p in (tmp_path / "v0001").iterdir()) == [
         "adapter_config.json",
         "adapter_model.safetensors",
@@ -117,7 +117,7 @@ def test_adapter_save_load_gives_identical_outputs(
     assert meta["panza_rosa"]["panza_version"] == panza_version()
     assert meta["panza_rosa"]["config"]["density"] == 0.05
 
-    loaded = RosaModel.from_adapter(tiny_llama(0), tmp_path / "v0001")
+    loaded = load_adapter(tiny_llama(0), tmp_path / "v0001")
     assert loaded.config.base_model == "org/tiny-llama"
     for name, layer in rosa.layers.items():
         assert torch.equal(loaded.layers[name].mask(), layer.mask())
@@ -128,7 +128,7 @@ def test_adapter_folders_that_do_not_fit_are_refused(
     tiny_llama: ModelFactory, tmp_path: Path
 ) -> None:
     rosa = adapted(tiny_llama(0))
-    rosa.save_adapter(tmp_path / "a")
+    save_adapter(rosa, tmp_path / "a")
     config = json.loads((tmp_path / "a" / "adapter_config.json").read_text())
 
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -144,17 +144,17 @@ def test_adapter_folders_that_do_not_fit_are_refused(
         )
     )
     with pytest.raises(AdapterFormatError, match="was made for"):
-        RosaModel.from_adapter(wider, tmp_path / "a")
+        load_adapter(wider, tmp_path / "a")
     config["panza_rosa"]["format_version"] = 99
     (tmp_path / "a" / "adapter_config.json").write_text(json.dumps(config))
     with pytest.raises(AdapterFormatError, match="newer panza"):
-        RosaModel.from_adapter(tiny_llama(0), tmp_path / "a")
+        load_adapter(tiny_llama(0), tmp_path / "a")
     config["peft_type"] = "LORA"
     (tmp_path / "a" / "adapter_config.json").write_text(json.dumps(config))
     with pytest.raises(AdapterFormatError, match="'LORA' adapter, not a RoSA one"):
-        RosaModel.from_adapter(tiny_llama(0), tmp_path / "a")
+        load_adapter(tiny_llama(0), tmp_path / "a")
     with pytest.raises(AdapterFormatError, match=r"no adapter_config\.json"):
-        RosaModel.from_adapter(tiny_llama(0), tmp_path / "absent")
+        load_adapter(tiny_llama(0), tmp_path / "absent")
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,8 @@ import pytest
 
 from panza.daemon.cli import build_parser
 
+pytestmark = pytest.mark.process  # runs the panza command as a child process
+
 
 def test_poll_option() -> None:
     assert build_parser().parse_args(["tray"]).poll == 3.0

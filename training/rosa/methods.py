@@ -23,7 +23,7 @@ from panza.training.rosa._files import replace_atomically
 from panza.training.rosa.config import ALL_LINEAR, RosaConfig
 from panza.training.rosa.errors import AdapterFormatError, RosaConfigError
 from panza.training.rosa.model import RosaModel
-from panza.training.rosa.peft_format import CONFIG_NAME, panza_version
+from panza.training.rosa.peft_format import CONFIG_NAME, load_adapter, panza_version, save_adapter
 from panza.training.rosa.schedule import RosaScheduler
 
 MethodName = Literal["rosa", "lora", "full"]
@@ -129,7 +129,7 @@ class RosaTuned:
         return self.scheduler.on_step_end(step)
 
     def save(self, path: str | Path) -> None:
-        self.rosa.save_adapter(path)
+        save_adapter(self.rosa, path)
 
     def merged(self) -> nn.Module:
         return self.rosa.merge_and_unload()
@@ -225,7 +225,7 @@ def load(model: nn.Module, path: str | Path, *, trainable: bool = False) -> Tune
         raise AdapterFormatError(f"{folder} holds neither an adapter nor a fully tuned model")
     peft_type = json.loads(config_file.read_text(encoding="utf-8")).get("peft_type")
     if peft_type == "ROSA":
-        tuned = RosaTuned(RosaModel.from_adapter(model, folder))
+        tuned = RosaTuned(load_adapter(model, folder))
         if not trainable:
             tuned.rosa.set_trainable(lora=False, sparse=False)
         return tuned

@@ -144,19 +144,6 @@ class RosaModel:
         self.layers = {}
         return self.model
 
-    def save_adapter(self, path: str | Path) -> None:
-        """Write adapter_config.json + adapter_model.safetensors (peft's folder shape)."""
-        from panza.training.rosa.peft_format import save_adapter
-
-        save_adapter(self, path)
-
-    @classmethod
-    def from_adapter(cls, model: nn.Module, path: str | Path) -> RosaModel:
-        """Put a saved adapter (with its masks) onto a fresh copy of its base model."""
-        from panza.training.rosa.peft_format import load_adapter
-
-        return load_adapter(model, path)
-
 
 def target_names(model: nn.Module, config: RosaConfig) -> list[str]:
     """Names of the Linears that `config.target_modules` selects in `model`."""
