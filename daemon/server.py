@@ -131,7 +131,14 @@ class Server:
                 line = await _read_line(reader)
                 if line is None:
                     break
-                await self._dispatch(conn, line)
+                try:
+                    await self._dispatch(conn, line)
+                except (ConnectionError, asyncio.CancelledError):
+                    raise
+                except Exception as exc:  # a bug here must not drop the requests queued behind
+                    # The type only: an exception's text may quote the line, i.e. mail content.
+                    log.error("a request line could not be handled (%s)", type(exc).__name__)
+                    await conn.send(reply_error(None, "internal", "internal error"))
         except ConnectionError:
             pass
         except asyncio.CancelledError:
