@@ -111,7 +111,11 @@ class Daemon:
                 on_synced=lambda outcomes: self._after_sync(service, jobs, outcomes),
                 extra={"draft": drafting.draft, "retrain": drafting.retrain, **self.extra_handlers},
             )
-            server = Server(self.paths.socket_file, handlers.table())
+            server = Server(
+                self.paths.socket_file,
+                handlers.table(),
+                stall_s=lambda: service.config.server.client_stall_seconds,
+            )
             watcher = Watcher(
                 loop,
                 self.paths.config_file,
