@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
 Handler = Callable[[Request, Emit], Awaitable[dict[str, Any]]]
-WRITE_BUFFER = 64 << 10  # per connection; tokens are small, a big reply just waits its turn
+WRITE_BUFFER = 16 << 10  # per connection (user space, and again in the kernel); a bigger
+# message is still written whole, it just waits for the client to read before the next one
 MAX_IN_FLIGHT = 64  # requests one connection may have running at once
 
 
@@ -171,7 +172,7 @@ class Server:
         if me is not None:
             self._serving.add(me)
         try:
-            while True:
+            while not writer.is_closing():  # a stalled client was dropped: read no more
                 line = await _read_line(reader)
                 if line is None:
                     break

@@ -72,8 +72,7 @@ class Service:
 
     def match_sent_drafts(self, since: str) -> int:
         """Feedback from sent mail stored since ``since`` that matches a recent draft."""
-        with self.store.write() as conn:
-            matched = draft_feedback.match_sent(conn, since)
+        matched = draft_feedback.match_sent(self.store, since)
         if matched:
             log.info("matched %d sent email(s) to drafts", matched)
         return matched
@@ -132,8 +131,7 @@ class Service:
     # --- feedback and status ---------------------------------------------------------
     def feedback(self, draft_id: str, text: str) -> bool:
         """Store the sent text and how much of the draft survived; False for an unknown id."""
-        with self.store.write() as conn:
-            return draft_feedback.record(conn, draft_id, text) is not None
+        return draft_feedback.record(self.store, draft_id, text) is not None
 
     def status(self) -> dict[str, Any]:
         kept, discarded = counts(self.store.conn)
