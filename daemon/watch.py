@@ -5,9 +5,12 @@ coalesced per path. An mbox in the import folder is imported only once it is com
 
 * on Linux (inotify) that is when its writer closes it (a close-write event) or when it
   is renamed into the folder under a ``.mbox`` name (a moved-to event); a writer that
-  pauses mid-file keeps it open, so nothing happens until it is done;
+  pauses mid-file keeps it open, so nothing happens until it is done. A file moved in
+  from a folder we do not watch arrives as a bare "created" event: it is imported once
+  unchanged for :data:`QUIET_S`, unless a write to it shows that a writer made it (then
+  its close-write decides);
 * elsewhere, and for files found at start-up (their writer may predate us), once its
-  size and modification time stopped changing for :data:`QUIET_S`.
+  modification time stopped changing for :data:`QUIET_S`.
 
 Write-then-rename is the safe convention everywhere: write ``Sent.mbox.part`` (or a
 dot-file) and rename it to ``Sent.mbox`` when done; names not ending in ``.mbox`` and
@@ -33,6 +36,7 @@ QUIET_S = 2.0  # without close events: unchanged this long counts as complete
 CLOSE_EVENTS = sys.platform.startswith("linux")
 _CONFIG_EVENTS = frozenset({"created", "modified", "moved", "closed"})
 _MBOX_EVENTS = frozenset({"moved", "closed"} if CLOSE_EVENTS else {"created", "modified", "moved"})
+_SETTLE_EVENTS = frozenset({"created"} if CLOSE_EVENTS else {"created", "modified"})
 
 
 def importable(path: Path, import_dir: Path) -> bool:
@@ -83,10 +87,17 @@ class Watcher(FileSystemEventHandler):
             return
         raw = getattr(event, "dest_path", "") or event.src_path
         path = Path(raw if isinstance(raw, str) else raw.decode())
-        if path == self.config_file and event.event_type in _CONFIG_EVENTS:
+        kind = event.event_type
+        if path == self.config_file and kind in _CONFIG_EVENTS:
             self.loop.call_soon_threadsafe(self._arm, path, False)
-        elif event.event_type in _MBOX_EVENTS and importable(path, self.import_dir):
-            self.loop.call_soon_threadsafe(self._arm, path, not CLOSE_EVENTS)
+        elif not importable(path, self.import_dir):
+            return
+        elif kind in _SETTLE_EVENTS:
+            self.loop.call_soon_threadsafe(self._arm, path, True)
+        elif kind in _MBOX_EVENTS:
+            self.loop.call_soon_threadsafe(self._arm, path, False)
+        elif kind == "modified":  # Linux: a writer has it open; its close-write will come
+            self.loop.call_soon_threadsafe(self._writing, path)
 
     def _arm(self, path: Path, settle: bool) -> None:
         timer = self._timers.pop(path, None)
@@ -94,7 +105,16 @@ class Watcher(FileSystemEventHandler):
             timer.cancel()
         if settle:
             self._settle.add(path)
+        else:  # closed or renamed in: complete now, whatever an earlier event suggested
+            self._settle.discard(path)
         self._timers[path] = self.loop.call_later(self.debounce, self._fire, path)
+
+    def _writing(self, path: Path) -> None:
+        if path in self._settle:
+            self._settle.discard(path)
+            timer = self._timers.pop(path, None)
+            if timer is not None:
+                timer.cancel()
 
     def _fire(self, path: Path) -> None:
         self._timers.pop(path, None)
