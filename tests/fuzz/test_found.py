@@ -18,3 +18,8 @@ def test_a_charset_label_with_a_nul_byte_decodes_as_unknown() -> None:
     with logged() as records:
         assert to_record(RawMail(raw, "p1"), RULES, "fuzz", 1 << 20).reason != "unreadable"
     assert records == []
+
+
+def test_eight_bit_text_under_a_charset_label_with_a_nul_byte() -> None:
+    raw = b"Content-Type: text/plain; charset=utf-8\x00\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"
+    assert parse_message(raw + b"caf\xc3\xa9").body == "café"  # email's get_payload raised
