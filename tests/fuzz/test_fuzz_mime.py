@@ -78,7 +78,7 @@ def messages(draw: st.DrawFn) -> bytes:
              "Auto-Submitted", "Precedence", "X-Random"]  # fmt: skip
     headers = draw(st.lists(st.tuples(st.sampled_from(names), header_values), max_size=10))
     head = b"".join(
-        n.encode() + b": " + v.encode("utf-8", "surrogateescape") + b"\r\n" for n, v in headers
+        n.encode() + b": " + v.encode("utf-8", "surrogatepass") + b"\r\n" for n, v in headers
     )
     raw = head + draw(parts)
     cut = draw(st.none() | st.integers(0, len(raw)))  # truncated, as a broken download is
