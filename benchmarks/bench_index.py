@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from index_noop import noop_figures  # benchmarks/ is on sys.path when this runs as a script
 from numpy.typing import NDArray
 
 from panza.daemon.index import DEFAULT_MODEL, DEFAULT_PARAMS, DEFAULT_THRESHOLD, VectorIndex
@@ -268,6 +269,7 @@ def main() -> None:
     figures["embed_throughput_1_thread"] = fig(round(speed[1], 1), "emails/s", None, None)
     if source != "generated":
         figures.update(threshold_figures(emails))
+    figures.update(noop_figures(emails))
     figures.update(search_figures(args.n, args.queries))
 
     text = json.dumps(figures, indent=2)

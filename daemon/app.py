@@ -21,7 +21,8 @@ from typing import Any
 from panza.daemon import paths as panza_paths
 from panza.daemon.config import load_config
 from panza.daemon.drafting import Drafting
-from panza.daemon.errors import ConfigError, PanzaError
+from panza.daemon.errors import ConfigError
+from panza.daemon.folder_import import FolderImports
 from panza.daemon.handlers import Handlers
 from panza.daemon.jobs import Jobs
 from panza.daemon.learn import child
@@ -117,17 +118,23 @@ class Daemon:
                 on_synced=lambda outcomes: self._after_sync(service, jobs, outcomes),
                 extra={"draft": drafting.draft, "retrain": drafting.retrain, **self.extra_handlers},
             )
-            server = Server(self.paths.socket_file, handlers.table())
+            server = Server(
+                self.paths.socket_file,
+                handlers.table(),
+                stall_s=lambda: service.config.server.client_stall_seconds,
+            )
+            imports = FolderImports(service, jobs)
             watcher = Watcher(
                 loop,
                 self.paths.config_file,
                 self.paths.import_dir,
                 on_config=lambda: self._reload(service, schedules),
-                on_mbox=lambda path: self._import(service, jobs, path),
+                on_mbox=imports.add,
             )
             await server.start()
             try:
                 schedules.start(config.schedule)
+                imports.start()
                 try:
                     watcher.start()
                     try:
@@ -138,6 +145,7 @@ class Daemon:
                     finally:
                         watcher.stop()
                 finally:
+                    await imports.stop()
                     schedules.stop()
             finally:
                 # A training or playback child must not outlive us: stop it first (its job
@@ -214,26 +222,6 @@ class Daemon:
     def _reload(self, service: Service, schedules: Schedules) -> None:
         with contextlib.suppress(ConfigError):  # logged and shown in status; old config kept
             schedules.apply(service.reload_config().schedule)
-
-    def _import(self, service: Service, jobs: Jobs, path: Path) -> None:
-        async def go() -> None:
-            try:
-                result = await jobs.run(
-                    f"import {path.name}", lambda progress: service.import_mbox(path, progress)
-                )
-                log.info(
-                    "imported %s: %d kept, %d discarded, %d already stored",
-                    path.name,
-                    result.kept,
-                    sum(result.discarded.values()),
-                    result.duplicates,
-                )
-            except PanzaError as exc:
-                log.warning("import of %s failed: %s", path.name, exc)
-
-        task = asyncio.ensure_future(go())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
 
 def main(verbose: bool = False) -> int:

@@ -14,9 +14,12 @@ import sqlite3
 from difflib import SequenceMatcher
 from typing import Any
 
+from panza.daemon.store import Store
+
 LIGHT_EDITS = 0.8
 MATCH_MIN = 0.5
 MATCH_DAYS = 14
+MATCH_BATCH = 200
 NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 
@@ -32,17 +35,30 @@ def similarity(draft: str, sent: str) -> float:
     return round(SequenceMatcher(None, a, b, autojunk=False).ratio(), 4)
 
 
-def record(conn: sqlite3.Connection, draft_id: str, sent_text: str) -> float | None:
-    """Store the sent text and its similarity to the draft; None when the draft is unknown."""
-    row = conn.execute("SELECT text FROM drafts WHERE id = ?", (draft_id,)).fetchone()
+def record(store: Store, draft_id: str, sent_text: str) -> float | None:
+    """Store the sent text and its similarity to the draft; None when the draft is unknown.
+
+    The similarity (up to a second for the largest texts) is computed before the write
+    transaction, so the store stays free for others meanwhile.
+    """
+    row = store.conn.execute("SELECT text FROM drafts WHERE id = ?", (draft_id,)).fetchone()
     if row is None:
         return None
     score = similarity(str(row[0] or ""), sent_text)
-    conn.execute(
-        f"UPDATE drafts SET sent_text = ?, similarity = ?, feedback_at = {NOW} WHERE id = ?",
+    with store.write() as conn:
+        _save(conn, draft_id, sent_text, score)
+    return score
+
+
+def _save(
+    conn: sqlite3.Connection, draft_id: str, sent_text: str, score: float, only_open: bool = False
+) -> bool:
+    only = " AND sent_text IS NULL" if only_open else ""
+    cursor = conn.execute(
+        f"UPDATE drafts SET sent_text = ?, similarity = ?, feedback_at = {NOW} WHERE id = ?" + only,
         (sent_text, score, draft_id),
     )
-    return score
+    return cursor.rowcount > 0
 
 
 def now(conn: sqlite3.Connection) -> str:
@@ -50,38 +66,49 @@ def now(conn: sqlite3.Connection) -> str:
     return str(conn.execute(f"SELECT {NOW}").fetchone()[0])
 
 
-def match_sent(conn: sqlite3.Connection, since: str) -> int:
+def match_sent(store: Store, since: str, batch: int = MATCH_BATCH) -> int:
     """Record kept emails stored at or after ``since`` as feedback for the drafts they match.
 
     Each email goes to its most similar open draft (>= :data:`MATCH_MIN`); a draft is
-    matched once. Returns the number of drafts that got feedback.
+    matched once. Emails are scored ``batch`` at a time with no transaction open; each
+    batch's matches are then written in one short transaction (feedback the user sent
+    meanwhile wins). Returns the number of drafts that got feedback.
     """
-    emails = [
-        str(r[0] or "")
-        for r in conn.execute(
-            "SELECT text FROM emails WHERE status = 'kept' AND added_at >= ? ORDER BY id",
-            (since,),
-        )
-    ]
-    if not emails:
-        return 0
-    drafts = {
+    drafts = _open_drafts(store.conn)
+    matched, after = 0, 0
+    while drafts:
+        rows = store.conn.execute(
+            "SELECT id, text FROM emails WHERE status = 'kept' AND added_at >= ? AND id > ?"
+            " ORDER BY id LIMIT ?",
+            (since, after, batch),
+        ).fetchall()
+        if not rows:
+            break
+        after = int(rows[-1][0])
+        found: list[tuple[str, str, float]] = []
+        for row in rows:
+            text = str(row[1] or "")
+            score, best = max(
+                ((similarity(d, text), i) for i, d in drafts.items()), default=(0, "")
+            )
+            if score >= MATCH_MIN:
+                found.append((best, text, score))
+                del drafts[best]
+        if found:
+            with store.write() as conn:
+                matched += sum(_save(conn, *f, only_open=True) for f in found)
+    return matched
+
+
+def _open_drafts(conn: sqlite3.Connection) -> dict[str, str]:
+    """Recent drafts without feedback: id -> text."""
+    return {
         str(r[0]): str(r[1] or "")
         for r in conn.execute(
             "SELECT id, text FROM drafts WHERE sent_text IS NULL AND created_at >="
             f" strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-{MATCH_DAYS} days')"
         )
     }
-    matched = 0
-    for text in emails:
-        scored = [(similarity(d, text), i) for i, d in drafts.items()]
-        best = max(scored, default=None)
-        if best is None or best[0] < MATCH_MIN:
-            continue
-        record(conn, best[1], text)
-        del drafts[best[1]]
-        matched += 1
-    return matched
 
 
 def acceptance(conn: sqlite3.Connection) -> dict[str, Any]:

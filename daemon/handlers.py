@@ -89,7 +89,8 @@ class Handlers:
 
     async def feedback(self, req: Request, emit: Emit) -> dict[str, Any]:
         params: FeedbackParams = req.params
-        if not self.service.feedback(params.draft_id, params.text):
+        # Scoring a maximum-size text takes most of a second: not on the event loop.
+        if not await asyncio.to_thread(self.service.feedback, params.draft_id, params.text):
             raise ProtocolError("bad_request", f"no draft with id {params.draft_id!r}")
         return {"recorded": True}
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 VERSION = 1
 MAX_LINE = 1 << 20  # 1 MiB per request line
+TOO_DEEP = "JSON nested too deeply; a request needs only a few levels"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 ErrorCode = Literal[
     "bad_request", "too_large", "not_ready", "busy", "cancelled", "unavailable", "internal"
@@ -118,12 +121,22 @@ def parse_request(line: bytes) -> Request:
         data = json.loads(line)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ProtocolError("bad_request", f"not JSON: {exc}") from None
+    except RecursionError:
+        raise ProtocolError("bad_request", TOO_DEEP) from None
     if not isinstance(data, dict):
         raise ProtocolError("bad_request", "a request is a JSON object")
     raw_id = data.get("id")
     request_id = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= 200 else None
     if request_id is None:
         raise ProtocolError("bad_request", "'id' must be a non-empty string (at most 200 chars)")
+    where = _lone_surrogate(data)
+    if where is not None:
+        raise ProtocolError(
+            "bad_request",
+            f"{where} holds a lone UTF-16 surrogate (half of a character cut in two);"
+            " send well-formed text",
+            request_id,
+        )
     if data.get("v") != VERSION:
         raise ProtocolError(
             "bad_request",
@@ -150,6 +163,29 @@ def parse_request(line: bytes) -> Request:
     return Request(id=request_id, method=method, params=params)
 
 
+def _lone_surrogate(data: dict[str, Any]) -> str | None:
+    """Where the first string holding a lone surrogate is (keys included), or None.
+
+    ``json.loads`` lets ``"\\ud800"`` and surrogate bytes through; such text cannot be
+    encoded as UTF-8, so neither a reply echoing it nor the model could use it.
+    Iterative: the value may be nested nearly as deep as the recursion limit.
+    """
+    stack: list[tuple[str, Any]] = [("request", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return where
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _SURROGATE.search(key):
+                    return f"a key in {where}"
+                stack.append((f"{where}.{key}" if where != "request" else key, item))
+        elif isinstance(value, list):
+            stack.extend((f"{where}.{i}", item) for i, item in enumerate(value))
+    return None
+
+
 def _describe(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors(include_url=False):
@@ -172,5 +208,13 @@ def event(request_id: str, name: str, **fields: Any) -> dict[str, Any]:
 
 
 def encode(message: dict[str, Any]) -> bytes:
-    """One message as a line of compact UTF-8 JSON."""
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    """One message as a line of compact UTF-8 JSON; never fails on a lone surrogate.
+
+    Such a string (an id the request was refused for) is sent as a ``\\udXXX``
+    escape, which is still valid JSON, instead of failing the reply.
+    """
+    try:
+        text = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError:
+        text = json.dumps(message, separators=(",", ":")).encode()
+    return text + b"\n"

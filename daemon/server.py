@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from panza.daemon.config import ServerConfig
 from panza.daemon.errors import PanzaError, UserError
 from panza.daemon.paths import ensure_run_dir
 from panza.daemon.peer import peer_uid
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
 Handler = Callable[[Request, Emit], Awaitable[dict[str, Any]]]
+WRITE_BUFFER = 16 << 10  # per connection (user space, and again in the kernel); a bigger
+# message is still written whole, it just waits for the client to read before the next one
+MAX_IN_FLIGHT = 64  # requests one connection may have running at once
 
 
 class AlreadyRunning(PanzaError):
@@ -42,29 +46,70 @@ class AlreadyRunning(PanzaError):
 
 
 class _Connection:
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
+    """One client: its running requests, and a write side that gives up on a stalled reader."""
+
+    def __init__(self, writer: asyncio.StreamWriter, stall_s: Callable[[], float]) -> None:
         self.writer = writer
+        self.stall_s = stall_s
         self.lock = asyncio.Lock()
         self.tasks: dict[str, asyncio.Task[None]] = {}
+        _bound_buffers(writer)
 
     async def send(self, message: dict[str, Any]) -> None:
         async with self.lock:
             if self.writer.is_closing():
+                await asyncio.sleep(0)  # a suspension point, so a pending cancel lands
                 return
             self.writer.write(encode(message))
-            with contextlib.suppress(ConnectionError):
-                await self.writer.drain()
+            try:
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel
+                # that lands as the drain completes, and the request then never stops.
+                async with asyncio.timeout(self.stall_s()):
+                    await self.writer.drain()
+            except ConnectionError:
+                pass
+            except TimeoutError:
+                self._drop_stalled()
+
+    def _drop_stalled(self) -> None:
+        """The client read nothing for ``stall_s``: stop its work and hang up on it.
+
+        Cancelling its requests ends a draft it holds (and the draft lock with it), so
+        the next client's draft can start; what is still buffered for it is discarded.
+        """
+        log.warning(
+            "a client read nothing for %.0f s: cancelling its %d request(s) and disconnecting",
+            self.stall_s(),
+            len(self.tasks),
+        )
+        for task in self.tasks.values():
+            task.cancel()
+        self.writer.transport.abort()
+
+
+def _bound_buffers(writer: asyncio.StreamWriter) -> None:
+    """At most about :data:`WRITE_BUFFER` bytes wait in user space and as many in the kernel."""
+    writer.transport.set_write_buffer_limits(high=WRITE_BUFFER)
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, WRITE_BUFFER)
 
 
 class Server:
     """Serves ``handlers`` (method name -> coroutine) on the socket at ``path``."""
 
     def __init__(
-        self, path: Path, handlers: dict[str, Handler], allowed_uid: int | None = None
+        self,
+        path: Path,
+        handlers: dict[str, Handler],
+        allowed_uid: int | None = None,
+        stall_s: Callable[[], float] = lambda: ServerConfig().client_stall_seconds,
     ) -> None:
         self.path = path
         self.handlers = handlers
         self.allowed_uid = os.getuid() if allowed_uid is None else allowed_uid
+        self.stall_s = stall_s  # read on each write, so a config reload applies at once
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[_Connection] = set()
         self._serving: set[asyncio.Task[Any]] = set()
@@ -108,17 +153,24 @@ class Server:
             log.warning("refused a client with uid %s", uid)
             writer.close()
             return
-        conn = _Connection(writer)
+        conn = _Connection(writer, self.stall_s)
         self._connections.add(conn)
         me = asyncio.current_task()
         if me is not None:
             self._serving.add(me)
         try:
-            while True:
+            while not writer.is_closing():  # a stalled client was dropped: read no more
                 line = await _read_line(reader)
                 if line is None:
                     break
-                await self._dispatch(conn, line)
+                try:
+                    await self._dispatch(conn, line)
+                except (ConnectionError, asyncio.CancelledError):
+                    raise
+                except Exception as exc:  # a bug here must not drop the requests queued behind
+                    # The type only: an exception's text may quote the line, i.e. mail content.
+                    log.error("a request line could not be handled (%s)", type(exc).__name__)
+                    await conn.send(reply_error(None, "internal", "internal error"))
         except ConnectionError:
             pass
         except asyncio.CancelledError:
@@ -150,6 +202,10 @@ class Server:
             return
         if req.id in conn.tasks:
             await conn.send(reply_error(req.id, "bad_request", f"id {req.id!r} is in use"))
+            return
+        if len(conn.tasks) >= MAX_IN_FLIGHT:
+            message = f"{MAX_IN_FLIGHT} requests are already running on this connection"
+            await conn.send(reply_error(req.id, "busy", message + "; wait for their replies"))
             return
         task = asyncio.create_task(self._run(conn, req))
         conn.tasks[req.id] = task

@@ -15,7 +15,7 @@ from typing import Any
 
 from panza.daemon import feedback as draft_feedback
 from panza.daemon.config import Config, load_config
-from panza.daemon.errors import ConfigError
+from panza.daemon.errors import ConfigError, PanzaError
 from panza.daemon.index import EmailIndex, load_embedder, retrieve
 from panza.daemon.index.retrieve import Retrieved
 from panza.daemon.ingest import MBOX_ACCOUNT, ingest, mbox_mails
@@ -29,6 +29,10 @@ from panza.daemon.sync import SyncOutcome, sync_accounts
 log = logging.getLogger(__name__)
 
 
+class FileChanged(PanzaError):
+    """An imported file was written to while it was read: it stays to be read again."""
+
+
 class Service:
     """The daemon's state and the operations on it."""
 
@@ -38,6 +42,7 @@ class Service:
         self.store = store
         self.config_error: str | None = None
         self.paused = False
+        self.import_failures: dict[str, str] = {}  # import folder file name -> what went wrong
         self.started_at = time.time()
         self._index: EmailIndex | None = None
         self._index_lock = threading.Lock()
@@ -72,15 +77,19 @@ class Service:
 
     def match_sent_drafts(self, since: str) -> int:
         """Feedback from sent mail stored since ``since`` that matches a recent draft."""
-        with self.store.write() as conn:
-            matched = draft_feedback.match_sent(conn, since)
+        matched = draft_feedback.match_sent(self.store, since)
         if matched:
             log.info("matched %d sent email(s) to drafts", matched)
         return matched
 
     def import_mbox(self, path: Path, progress: Progress) -> InsertResult:
-        """Import a dropped mbox file, then move it to ``import/done``."""
-        size = path.stat().st_size
+        """Import a dropped mbox file, then move it to ``import/done``.
+
+        A file that changed while it was read is left where it is (:class:`FileChanged`):
+        what was stored stays stored, and the next import skips it as already stored.
+        """
+        before = path.stat()
+        size = before.st_size
         result = ingest(
             self.store,
             mbox_mails(path, progress=lambda pos: progress("import", pos, size)),
@@ -90,6 +99,9 @@ class Service:
             test_fraction=self.config.training.test_fraction,
             workers=1,  # no fork from a threaded daemon
         )
+        after = path.stat()
+        if (after.st_size, after.st_mtime_ns) != (size, before.st_mtime_ns):
+            raise FileChanged(f"{path.name} changed while it was imported; it will be read again")
         done = self.paths.import_dir / "done"
         done.mkdir(parents=True, exist_ok=True)
         shutil.move(str(path), done / path.name)
@@ -132,8 +144,7 @@ class Service:
     # --- feedback and status ---------------------------------------------------------
     def feedback(self, draft_id: str, text: str) -> bool:
         """Store the sent text and how much of the draft survived; False for an unknown id."""
-        with self.store.write() as conn:
-            return draft_feedback.record(conn, draft_id, text) is not None
+        return draft_feedback.record(self.store, draft_id, text) is not None
 
     def status(self) -> dict[str, Any]:
         kept, discarded = counts(self.store.conn)
@@ -174,4 +185,5 @@ class Service:
             },
             "adapter": adapter,
             "acceptance": draft_feedback.acceptance(self.store.conn),
+            "import_failures": dict(self.import_failures),
         }

@@ -96,6 +96,8 @@ def parse(payload: bytes) -> Message | FrameError:
         value = json.loads(text)
     except ValueError as exc:
         return FrameError("bad_request", f"message is not JSON: {exc}", sniff_id(payload))
+    except RecursionError:  # "[[[[..." thousands deep: refuse it, keep reading
+        return FrameError("bad_request", "message is JSON nested too deeply", sniff_id(payload))
     if not isinstance(value, dict):
         kind = "array" if isinstance(value, list) else type(value).__name__
         return FrameError("bad_request", f"a message must be a JSON object, not {kind}")

@@ -134,8 +134,7 @@ def sync_locally(args: argparse.Namespace) -> int:
             for bar in bars:
                 bar.__exit__(None, None, None)
         if sum(o.result.kept for o in outcomes):
-            with store.write() as conn:
-                feedback.match_sent(conn, since)
+            feedback.match_sent(store, since)
     for outcome in outcomes:
         print(describe(outcome))
     return 0 if all(o.ok for o in outcomes) else 1

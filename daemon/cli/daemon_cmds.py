@@ -55,6 +55,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         print("Paused: schedules are stopped (panza resume)")
     if status.get("config_error"):
         print(f"Config not applied: {status['config_error']}")
+    for name, why in (status.get("import_failures") or {}).items():
+        print(f"Import of {name} failed: {why}")
     acceptance = status.get("acceptance") or {}
     if acceptance.get("drafts_with_feedback"):
         print(

@@ -9,6 +9,7 @@ from panza.daemon.config.schema import (
     ImapAccount,
     ModelConfig,
     ScheduleConfig,
+    ServerConfig,
     TrainingConfig,
     UserConfig,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "ImapAccount",
     "ModelConfig",
     "ScheduleConfig",
+    "ServerConfig",
     "TrainingConfig",
     "UserConfig",
     "load_config",

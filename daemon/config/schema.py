@@ -170,6 +170,14 @@ class ScheduleConfig(_Strict):
     model_idle_minutes: int = Field(default=30, ge=1)
 
 
+class ServerConfig(_Strict):
+    """The daemon's socket server."""
+
+    # A client that reads nothing for this long (a suspended `panza draft`) has its
+    # requests cancelled and is disconnected, so the draft it holds lets the next one run.
+    client_stall_seconds: float = Field(default=30.0, gt=0, le=3600)
+
+
 class Config(_Strict):
     """The whole config file."""
 
@@ -179,3 +187,4 @@ class Config(_Strict):
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)

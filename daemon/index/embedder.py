@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,11 @@ class Embedder(Protocol):
 
     @property
     def dim(self) -> int: ...
+
+    @property
+    def loaded(self) -> bool:
+        """Whether :attr:`dim` is known without loading a model (seconds, a GB of memory)."""
+        ...
 
     def encode(self, texts: Sequence[str]) -> Vectors: ...
 
@@ -95,29 +101,54 @@ def resolve_model(name: str, allow_download: bool) -> ModelSource:
 
 
 class SentenceEmbedder:
-    """A sentence-transformers model that returns L2-normalised float32 vectors."""
+    """A sentence-transformers model that returns L2-normalised float32 vectors.
+
+    The model loads on first use (``encode`` or ``dim``), not when this is made: an
+    index that is already up to date, or a daemon that never searches, never pays for it.
+    """
 
     def __init__(self, source: ModelSource, device: str = "auto", batch_size: int = 32) -> None:
         self.source = source
         self.batch_size = batch_size
-        self._model = _load(source, None if device == "auto" else device)
-        dim = self._model.get_embedding_dimension()
-        if not dim:
-            raise IndexStoreError(f"embedding model {source.model_id} does not report its width")
-        self._dim = int(dim)
+        self._device = None if device == "auto" else device
+        self._model: Any = None
+        self._dim = 0
+        self._lock = threading.Lock()
 
     @property
     def model_id(self) -> str:
         return self.source.model_id
 
     @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
     def dim(self) -> int:
+        self._ensure()
         return self._dim
 
+    def load(self) -> None:
+        """Load the model now, where a failure is easier to handle than at first use."""
+        self._ensure()
+
+    def _ensure(self) -> Any:
+        with self._lock:  # the daemon's threads may ask at once: load once
+            if self._model is None:
+                model = _load(self.source, self._device)
+                dim = model.get_embedding_dimension()
+                if not dim:
+                    raise IndexStoreError(
+                        f"embedding model {self.source.model_id} does not report its width"
+                    )
+                self._model, self._dim = model, int(dim)
+            return self._model
+
     def encode(self, texts: Sequence[str]) -> Vectors:
+        model = self._ensure()
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
-        out = self._model.encode(
+        out = model.encode(
             list(texts),
             batch_size=self.batch_size,
             normalize_embeddings=True,
@@ -131,7 +162,7 @@ class SentenceEmbedder:
 def load_embedder(
     name: str, allow_download: bool = False, device: str = "auto"
 ) -> SentenceEmbedder:
-    """The embedder for a config's ``model`` section, loaded once per process."""
+    """The embedder for a config's ``model`` section, one per process (its model loads on use)."""
     return SentenceEmbedder(resolve_model(name, allow_download), device)
 
 

@@ -109,8 +109,14 @@ def _save(index: VectorIndex, directory: Path) -> dict[str, Any]:
     return manifest
 
 
-def load(directory: Path, model_id: str, dim: int, params: IndexParams) -> VectorIndex | NotLoaded:
-    """The saved index if every check passes, else why not."""
+def load(
+    directory: Path, model_id: str, dim: int | None, params: IndexParams
+) -> VectorIndex | NotLoaded:
+    """The saved index if every check passes, else why not.
+
+    ``dim`` None: the model is not loaded yet, so the width recorded for ``model_id`` is
+    taken as is (the index checks it again before it embeds anything).
+    """
     if not (directory / MANIFEST).is_file():
         if any(_GENERATION_FILE.match(p.name) for p in _listing(directory)):
             return NotLoaded("the manifest is missing")
@@ -126,12 +132,14 @@ def load(directory: Path, model_id: str, dim: int, params: IndexParams) -> Vecto
 
 
 def _load_checked(
-    directory: Path, manifest: dict[str, Any], model_id: str, dim: int, params: IndexParams
+    directory: Path, manifest: dict[str, Any], model_id: str, dim: int | None, params: IndexParams
 ) -> VectorIndex | NotLoaded:
     if manifest["format"] != FORMAT:
         return NotLoaded(f"the index format changed ({manifest['format']} -> {FORMAT})")
     if manifest["model"] != model_id:
         return NotLoaded(f"the embedding model changed ({manifest['model']} -> {model_id})")
+    if dim is None:
+        dim = int(manifest["dim"])
     if manifest["dim"] != dim or manifest["space"] != SPACE:
         return NotLoaded(
             f"the vectors changed shape ({manifest['space']}/{manifest['dim']} -> {SPACE}/{dim})"

@@ -62,11 +62,15 @@ class EmailIndex:
     ) -> None:
         self.directory = directory
         self.embedder = embedder
+        self.params = params
         self._update_lock = threading.Lock()
+        # An embedder not loaded yet is not loaded for this: the manifest knows the width,
+        # and an update with nothing to embed then never loads the model.
+        dim = embedder.dim if embedder.loaded else None
         loaded = (
             files.NotLoaded("a rebuild was asked for", expected=True)
             if rebuild
-            else files.load(directory, embedder.model_id, embedder.dim, params)
+            else files.load(directory, embedder.model_id, dim, params)
         )
         if isinstance(loaded, VectorIndex):
             self.vectors = loaded
@@ -108,6 +112,8 @@ class EmailIndex:
         self, conn: sqlite3.Connection, plan: UpdatePlan, progress: Progress | None
     ) -> UpdateReport:
         start = time.monotonic()
+        if plan.embed and self._width_changed():
+            plan = self.plan(conn)  # everything, into the new empty index
         removed = self.vectors.mark_deleted(plan.remove)
         self._dirty |= removed > 0
         embedded = 0
@@ -129,6 +135,16 @@ class EmailIndex:
         rebuilt, self.rebuild_reason = self.rebuild_reason, None
         log.info("index: embedded %d, removed %d, %d indexed", embedded, removed, len(self))
         return UpdateReport(embedded, removed, len(self), rebuilt, time.monotonic() - start)
+
+    def _width_changed(self) -> bool:
+        """Check the manifest's width against the model's (now loaded); rebuild if they differ."""
+        if self.vectors.dim == self.embedder.dim:
+            return False
+        reason = f"the vectors changed shape ({self.vectors.dim} -> {self.embedder.dim})"
+        log.warning("index: building from the store: %s", reason)
+        self.vectors = VectorIndex(self.embedder.model_id, self.embedder.dim, self.params)
+        self.rebuild_reason, self._dirty = reason, True
+        return True
 
     def save(self) -> None:
         """Write the index now (updates save by themselves)."""

@@ -22,6 +22,7 @@ def index_retriever(store: Store, config: Config, paths: Paths, k: int) -> Retri
     models = config.model
     try:
         embedder = load_embedder(models.embedding, models.allow_download, models.device)
+        embedder.load()  # every record's query is embedded: load it here, where failure is handled
         index = EmailIndex(paths.index_dir, embedder)
         index.update(store.conn)
     except IndexStoreError as exc:

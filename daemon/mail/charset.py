@@ -37,7 +37,7 @@ def _codec(label: str | None) -> str | None:
         return None
     try:
         return codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a label with a NUL in it (found by fuzzing)
         return None
 
 

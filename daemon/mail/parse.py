@@ -164,7 +164,10 @@ def _bodies(msg: Message) -> tuple[str | None, str | None, bool]:
 
 def _decode_part(part: Message) -> str:
     cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
-    raw = part.get_payload()
+    try:
+        raw = part.get_payload()
+    except ValueError:  # 8-bit text with a charset label codecs cannot look up (a NUL)
+        raw = None
     if cte == "base64" and isinstance(raw, str):
         data = _lenient_base64(raw)
     else:

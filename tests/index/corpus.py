@@ -135,6 +135,10 @@ class CountingEmbedder:
     def dim(self) -> int:
         return self.inner.dim
 
+    @property
+    def loaded(self) -> bool:
+        return self.inner.loaded
+
     def encode(self, texts: Sequence[str]) -> Vectors:
         if self.interrupt_after is not None and self.items >= self.interrupt_after:
             raise KeyboardInterrupt

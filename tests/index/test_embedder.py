@@ -33,7 +33,7 @@ def test_a_local_folder_is_named_by_its_path(tmp_path: Path) -> None:
 def test_a_model_not_on_this_machine_is_a_clear_error_without_downloads() -> None:
     start = time.monotonic()
     with pytest.raises(IndexStoreError, match=r"downloads are off.*allow_download = true"):
-        SentenceEmbedder(resolve_model("acme/not-a-real-embedder", allow_download=False))
+        SentenceEmbedder(resolve_model("acme/not-a-real-embedder", allow_download=False)).load()
     assert time.monotonic() - start < 10  # no network round trips
 
 
