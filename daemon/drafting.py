@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ from panza.daemon.protocol import DraftParams, ProtocolError, Request, RetrainPa
 from panza.daemon.server import Emit
 from panza.daemon.service import Service
 from panza.daemon.store.state import add_draft
-from panza.daemon.writer import DraftCancelled, Writer
+from panza.daemon.writer import Draft, DraftCancelled, Writer
 
 log = logging.getLogger(__name__)
 TRAIN_NICENESS = 10
@@ -31,6 +32,8 @@ class Drafting:
     jobs: Jobs
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _waiting: int = 0
+    # Set to stop the background draft in progress (autodraft) when interactive work arrives.
+    _preempt: threading.Event | None = None
 
     @property
     def drafting(self) -> bool:
@@ -38,8 +41,9 @@ class Drafting:
 
     async def draft(self, req: Request, emit: Emit) -> dict[str, Any]:
         params: DraftParams = req.params
-        position = self._waiting + (1 if self._lock.locked() else 0)
+        position = self._waiting + (1 if self._lock.locked() and self._preempt is None else 0)
         self._waiting += 1
+        self.preempt()
         try:
             if position:
                 await emit({"id": req.id, "event": "queued", "position": position})
@@ -103,6 +107,32 @@ class Drafting:
             "retrieved": draft.retrieved,
             "timings": draft.timings,
         }
+
+    def preempt(self) -> None:
+        """Stop the background draft in progress at its next token (it starts over later)."""
+        if self._preempt is not None:
+            self._preempt.set()
+
+    async def background(self, params: DraftParams, may_run: Callable[[], bool]) -> Draft | None:
+        """A draft nobody waits for: behind every interactive draft, and stopped for any that
+        arrives while it runs; None when ``may_run`` says no (paused, limit, shutting down)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            while self._lock.locked() or self._waiting:
+                await asyncio.sleep(0.05)
+            if not may_run():
+                return None
+            await self._lock.acquire()  # free and nobody waiting: taken without yielding
+            cancel = self._preempt = threading.Event()
+            try:
+                return await loop.run_in_executor(
+                    None, self.writer.write, params, lambda _t: None, cancel
+                )
+            except DraftCancelled:
+                log.info("background draft paused for an interactive draft")
+            finally:
+                self._preempt = None
+                self._lock.release()
 
     async def retrain(self, req: Request, emit: Emit) -> dict[str, Any]:
         params: RetrainParams = req.params

@@ -10,10 +10,12 @@ import logging
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from panza.daemon import feedback as draft_feedback
+from panza.daemon.autodraft.outcomes import match_sent_replies
 from panza.daemon.config import Config, load_config
 from panza.daemon.errors import ConfigError
 from panza.daemon.index import EmailIndex, load_embedder, retrieve
@@ -41,6 +43,8 @@ class Service:
         self.started_at = time.time()
         self._index: EmailIndex | None = None
         self._index_lock = threading.Lock()
+        # Parts started by the daemon add their own status (name -> a function returning it).
+        self.status_parts: dict[str, Callable[[], Any]] = {}
 
     # --- config -----------------------------------------------------------------------
     def reload_config(self) -> Config:
@@ -73,7 +77,8 @@ class Service:
     def match_sent_drafts(self, since: str) -> int:
         """Feedback from sent mail stored since ``since`` that matches a recent draft."""
         with self.store.write() as conn:
-            matched = draft_feedback.match_sent(conn, since)
+            # Background drafts by thread first; the rest by similarity.
+            matched = match_sent_replies(conn, since) + draft_feedback.match_sent(conn, since)
         if matched:
             log.info("matched %d sent email(s) to drafts", matched)
         return matched
@@ -174,4 +179,5 @@ class Service:
             },
             "adapter": adapter,
             "acceptance": draft_feedback.acceptance(self.store.conn),
+            **{name: part() for name, part in self.status_parts.items()},
         }

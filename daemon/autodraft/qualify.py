@@ -92,6 +92,13 @@ class Incoming:
         return self.parsed.thread_key
 
     @property
+    def written(self) -> datetime | None:
+        """When the message was written: the earlier of its Date and its arrival (a reply to it
+        cannot be older; a sender's clock that runs fast must not hide the user's reply)."""
+        known = [d for d in (self.parsed.date, self.received) if d is not None]
+        return min(known) if known else None
+
+    @property
     def headers(self) -> Mapping[str, str]:
         return self.parsed.headers
 

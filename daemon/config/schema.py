@@ -161,6 +161,8 @@ class AutodraftConfig(_Strict):
     deny: list[str] = Field(default_factory=list)
     # How long a connection waits in IDLE before it renews it (RFC 2177: under 29 minutes).
     idle_renew_minutes: int = Field(default=10, ge=1, le=28)
+    # Length of a background draft in tokens; empty: the same as interactive drafts.
+    max_new_tokens: int | None = Field(default=None, ge=1, le=4096)
 
     @field_validator("allow", "deny")
     @classmethod

@@ -117,7 +117,7 @@ def _chunk(
         msg = Incoming.from_headers(
             header, item.get(b"FLAGS", ()), as_utc(item.get(b"INTERNALDATE"))
         )
-        replied = replied_in_thread(store.conn, msg.thread_key, msg.received or msg.parsed.date)
+        replied = replied_in_thread(store.conn, msg.thread_key, msg.written)
         verdicts[uid] = (msg, qualify(msg, rules, now, replied), header)
     wanted = [
         uid
@@ -154,7 +154,7 @@ def seen_record(
         thread_key=msg.thread_key,
         sender=msg.parsed.sender,
         subject=msg.parsed.subject,
-        received_at=msg.received or msg.parsed.date,
+        received_at=msg.written,
         reason=None if isinstance(verdict, Qualifies) else verdict.reason,
         alias=verdict.alias if isinstance(verdict, Qualifies) else None,
         thread_id=thread_id,
