@@ -4,6 +4,7 @@ the hourly limit, pause and opt-in hold them (the real writer and Drafting, in-p
 from __future__ import annotations
 
 import asyncio
+import itertools
 import statistics
 import threading
 import time
@@ -22,8 +23,9 @@ from tests.autodraft.conftest import ADA, NOW, Home, message, seed
 
 pytestmark = pytest.mark.integration
 
-LONG = DraftParams(instruction="Write a long update on the project", max_new_tokens=400,
-                   temperature=0)
+LONG = DraftParams(
+    instruction="Write a long update on the project", max_new_tokens=400, temperature=0
+)
 
 
 @pytest.fixture
@@ -51,7 +53,7 @@ def interactive(drafting: Drafting, loop: asyncio.AbstractEventLoop) -> tuple[fl
     asyncio.run_coroutine_threadsafe(
         drafting.draft(Request(id="i1", method="draft", params=params), emit), loop
     ).result(300)
-    return times[0] - started, [b - a for a, b in zip(times, times[1:], strict=False)]
+    return times[0] - started, [b - a for a, b in itertools.pairwise(times)]
 
 
 def test_an_interactive_draft_starts_within_one_token_of_a_background_one(
@@ -77,8 +79,13 @@ def test_hourly_limit_pause_and_opt_in_hold_background_drafts(
     home: Home, loop: asyncio.AbstractEventLoop
 ) -> None:
     admin = home.setup.admin()
-    seed(admin, tuple((message("p@uni.example", ADA, f"Q{i}", f"<q{i}@uni.example>"), (), NOW - NOW)
-                      for i in range(3)))
+    seed(
+        admin,
+        tuple(
+            (message("p@uni.example", ADA, f"Q{i}", f"<q{i}@uni.example>"), (), NOW - NOW)
+            for i in range(3)
+        ),
+    )
     drafting = Drafting(home.service, home.writer, Jobs())
     part = Autodraft(home.service, drafting, loop)
     config = home.service.config
