@@ -11,25 +11,22 @@ the config changes.
 from __future__ import annotations
 
 import logging
-import random
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from imapclient import IMAPClient
 
-from panza.daemon.autodraft.engine import DraftFn, Fate, check_written, write_pending
+from panza.daemon.autodraft.engine import Fate, check_written, write_pending
+from panza.daemon.autodraft.loop import LoopWatcher, now
 from panza.daemon.autodraft.qualify import Rules
-from panza.daemon.config import Config, ImapAccount
-from panza.daemon.errors import AuthError, PanzaError
+from panza.daemon.config import ImapAccount
+from panza.daemon.errors import AuthError
 from panza.daemon.sources.imap_conn import (
     Connector,
-    RetryPolicy,
     close,
-    describe,
     drop,
-    is_transient,
     open_session,
 )
 from panza.daemon.sources.imap_drafts import (
@@ -41,11 +38,9 @@ from panza.daemon.sources.imap_drafts import (
 )
 from panza.daemon.sources.imap_inbox import INBOX, scan_inbox
 from panza.daemon.sources.imap_login import AccountLogin
-from panza.daemon.store import Store
 from panza.daemon.store.autodraft import Entry
 
 log = logging.getLogger(__name__)
-WAIT_WHILE_HELD_S = 60.0  # pending drafts waiting for pause/limit: look again this often
 
 
 class ImapSink:
@@ -82,64 +77,12 @@ class ImapSink:
         return list(fates(self.client, self.folder, pairs))
 
 
-class ImapWatcher:
-    """The loop of one account, in a thread of its own."""
+class ImapWatcher(LoopWatcher):
+    """The loop of one IMAP account."""
 
-    def __init__(
-        self,
-        name: str,
-        store: Store,
-        config: Callable[[], Config],
-        draft: DraftFn,
-        *,
-        connect: Connector = open_session,
-        paused: Callable[[], bool] = lambda: False,
-        policy: RetryPolicy | None = None,
-    ) -> None:
-        self.name = name
-        self.store = store
-        self.config = config
-        self.draft = draft
+    def __init__(self, *args: Any, connect: Connector = open_session, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.connect = connect
-        self.paused = paused
-        self.policy = policy or RetryPolicy()
-        self.wake = threading.Event()
-        self.stopping = threading.Event()
-        self.cycles = 0
-        self.error: str | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name=f"autodraft-{self.name}", daemon=True)
-        self._thread.start()
-
-    def wake_up(self) -> None:
-        self.wake.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self.stopping.set()
-        self.wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def run(self) -> None:
-        failures = 0
-        while not self.stopping.is_set():
-            try:
-                self._session()
-                return
-            except AuthError as exc:
-                self.error = str(exc)
-                log.warning("autodraft for %s stopped: %s", self.name, exc)
-                return
-            except Exception as exc:
-                if not is_transient(exc) and not isinstance(exc, PanzaError):
-                    log.exception("autodraft for %s failed", self.name)
-                failures += 1
-                self.error = describe(exc)
-                pause = self.policy.delay(min(failures, 8), random.random())
-                log.warning("autodraft for %s: %s; again in %.0f s", self.name, self.error, pause)
-                self.stopping.wait(pause)
 
     def _account(self) -> ImapAccount:
         account = self.config().accounts.get(self.name)
@@ -161,7 +104,7 @@ class ImapWatcher:
         close(client)
         return held
 
-    def _session(self) -> None:
+    def session(self) -> None:
         account = self._account()
         client = AccountLogin(self.name, account).open(self.connect)
         try:
@@ -180,23 +123,18 @@ class ImapWatcher:
     def cycle(self, client: IMAPClient, sink: ImapSink) -> bool:
         """One round; True when pending drafts wait for drafting to be allowed."""
         config = self.config()
-        scan_inbox(client, self.store, self.name, Rules.from_config(config), _now)
+        scan_inbox(client, self.store, self.name, Rules.from_config(config), now)
         outcome = write_pending(self.store, self.name, sink, self.config, self.draft)
         check_written(self.store, self.name, sink)
-        self.cycles += 1
         return outcome.waiting
 
     def _wait(self, client: IMAPClient, held: bool) -> None:
-        config = self.config()
-        timeout = config.schedule.sync_minutes * 60.0
-        if held:
-            timeout = min(timeout, WAIT_WHILE_HELD_S)
+        timeout = self.wait_timeout(held)
         if self.paused() or not client.has_capability("IDLE"):
-            self.wake.wait(timeout)
-            self.wake.clear()
+            self.sleep(timeout)
             return
-        renew = config.autodraft.idle_renew_minutes * 60.0
-        self._idle(client, min(timeout, renew) if held else renew)
+        renew = self.config().autodraft.idle_renew_minutes * 60.0
+        self._idle(client, min(timeout, renew))
 
     def _idle(self, client: IMAPClient, timeout: float) -> None:
         """IDLE on the inbox until new mail, a wake-up, or ``timeout``."""
@@ -212,7 +150,3 @@ class ImapWatcher:
         finally:
             client.idle_done()
             self.wake.clear()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
