@@ -57,7 +57,7 @@ def cmd_autodraft(args: argparse.Namespace) -> int:
         if account is None:
             raise UserError(f"no account named {name!r} (see: panza account list)")
         if on and isinstance(account, GmailAccount):
-            from panza.daemon.autodraft.gmail_consent import ensure_compose_scope
+            from panza.daemon.cli.autodraft_gmail import ensure_compose_scope
 
             ensure_compose_scope(name, account, path)
         config = set_account_value(path, name, "autodraft", on)
