@@ -95,7 +95,7 @@ class Autodraft:
                 name,
                 self.service.store,
                 lambda: self.service.config,
-                self._draft_fn(name),
+                self.draft_fn(name),
                 paused=lambda: self.service.paused,
             )
             self.watchers[name] = watcher
@@ -123,7 +123,9 @@ class Autodraft:
         held = hold_reason(service.store, service.config, account, service.paused)
         return held is None and not self.stopping
 
-    def _draft_fn(self, account: str) -> DraftFn:
+    def draft_fn(self, account: str) -> DraftFn:
+        """What a watcher calls to have a reply drafted: the daemon's writer, held back when
+        it may not run (None) and behind every interactive draft."""
         def draft(params: DraftParams) -> Draft | None:
             if not self._may_run(account):
                 return None

@@ -93,7 +93,7 @@ def test_hourly_limit_pause_and_opt_in_hold_background_drafts(
         update={"autodraft": config.autodraft.model_copy(update={"per_hour": 2})}
     )
     store = home.store
-    draft = part._draft_fn("work")
+    draft = part.draft_fn("work")
 
     home.service.paused = True
     assert home.watcher(draft).run_once() is True  # held: messages wait
