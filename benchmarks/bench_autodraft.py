@@ -225,7 +225,7 @@ def base_model(kind: str, work: Path, raws: list[bytes]) -> str:
     return str(build(work / "tiny-llama", TINY, texts=texts))
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--arrivals", type=int, default=5, help="arrivals timed with IDLE")
     parser.add_argument("--polls", type=int, default=3, help="arrivals timed while polling")
@@ -237,84 +237,113 @@ def main() -> None:
         default="tiny",
         help="panza-demo (built here, ~2 min on an idle machine) or the tests' tiny Llama",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def trained_home(work: Path, server: Dovecot, model: str) -> Path:
+    """A home with the sample persona's sent mail and an adapter trained on it."""
+    assert server.tls is not None
+    set_secret("work", "password", PASSWORD)
+    home = work / "home"
+    raws = [m.raw for m in generate(120, seed=7)]
+    write_home(home, server, "idle", server.tls.cert, base_model(model, work, raws))
+    os.environ["PANZA_HOME"] = str(home)
+    config = load_config(home / "config.toml")
+    with Store(paths.resolve().db_file) as store:
+        mails = [RawMail(r, f"s{i}") for i, r in enumerate(raws)]
+        ingest(store, mails, CleanRules.from_config(config), "mbox", max_bytes=1 << 20)
+    assert panza_main(["train"]) == 0
+    return home
+
+
+def with_background_drafts(d: Daemonish, n: int) -> list[float]:
+    """Interactive time to first token while background drafts run back to back."""
+    stop = threading.Event()
+
+    def keep_busy() -> None:
+        long = DraftParams(instruction="Write a long update", max_new_tokens=400)
+        while not stop.is_set():
+            asyncio.run_coroutine_threadsafe(
+                d.drafting.background(long, lambda: not stop.is_set()), d.loop
+            ).result()
+
+    busy = threading.Thread(target=keep_busy, daemon=True)
+    busy.start()
+    time.sleep(1.0)
+    try:
+        return d.interactive_ttft(n)
+    finally:
+        stop.set()
+        busy.join()
+
+
+def measure(args: argparse.Namespace, work: Path, server: Dovecot) -> dict[str, Any]:
+    home = trained_home(work, server, args.model)
+    d = Daemonish(home)
+    try:
+        d.interactive_ttft(args.ttft)  # loads the model
+        alone = d.interactive_ttft(args.ttft)
+        idle = arrivals(d, server, args.arrivals, open_session, 0.0)
+        busy = with_background_drafts(d, args.ttft)
+        d.service.config.accounts["work"].user = "poll"  # type: ignore[union-attr]
+        polled = arrivals(d, server, args.polls, without_idle, 60.0)
+        rules = Rules.from_config(d.service.config)
+    finally:
+        d.close()
+    with Store(work / "traffic.db") as tstore:
+        t = traffic(server, tstore, "traffic", args.n, rules)
+    return {"alone": alone, "busy": busy, "idle": idle, "polled": polled, "traffic": t}
+
+
+def report(m: dict[str, Any], n: int, model: str) -> Figures:
+    per, t = 1000 / n, m["traffic"]
+    idle, polled, busy, alone = m["idle"], m["polled"], m["busy"], m["alone"]
+    return {
+        "arrival_to_draft_idle": fig(
+            round(statistics.median(idle), 2),
+            f"s (median of {len(idle)}; max {max(idle):.2f})",
+            "< 60",
+            f"{statistics.median(polled):.1f} s polling every minute",
+        ),
+        "arrival_to_draft_polling": fig(
+            round(statistics.median(polled), 2),
+            f"s (median of {len(polled)}, sync_minutes = 1; max {max(polled):.1f})",
+        ),
+        "interactive_ttft_with_background": fig(
+            round(statistics.median(busy) * 1000, 1),
+            f"ms median of {len(busy)} (max {max(busy) * 1000:.0f})",
+            "no measurable change",
+            f"{statistics.median(alone) * 1000:.1f} ms without background drafts",
+        ),
+        "watcher_round_trips_per_1000": fig(
+            round(t["commands"] * per, 1),
+            "IMAP commands per 1,000 incoming",
+            None,
+            f"{t['naive_commands'] * per:.0f} fetching every message whole in batches of 250",
+        ),
+        "watcher_bytes_per_1000": fig(
+            round(t["bytes"] * per / 1024),
+            f"KiB per 1,000 incoming ({t['qualifying']} of {t['seen']} qualified and were"
+            " fetched whole)",
+            None,
+            f"{t['naive_bytes'] * per / 1024:.0f} KiB fetching every message whole",
+        ),
+        "model": fig(model, "base model (panza-demo, or the tests' tiny Llama)"),
+    }
+
+
+def main() -> None:
+    args = parse_args()
     binary = dovecot_binary()
     if binary is None:
         raise SystemExit("Dovecot is not installed: apt-get install dovecot-imapd")
     work = Path(tempfile.mkdtemp(prefix="panza-bench-autodraft"))
-    tls = make_self_signed(work / "tls")
-    server = Dovecot(binary, tls).start()
-    figures: Figures = {}
+    server = Dovecot(binary, make_self_signed(work / "tls")).start()
     try:
-        set_secret("work", "password", PASSWORD)
-        home = work / "home"
-        raws = [m.raw for m in generate(120, seed=7)]
-        write_home(home, server, "idle", tls.cert, base_model(args.model, work, raws))
-        os.environ["PANZA_HOME"] = str(home)
-        config = load_config(home / "config.toml")
-        with Store(paths.resolve().db_file) as store:
-            mails = [RawMail(r, f"s{i}") for i, r in enumerate(raws)]
-            ingest(store, mails, CleanRules.from_config(config), "mbox", max_bytes=1 << 20)
-        assert panza_main(["train"]) == 0
-        d = Daemonish(home)
-        try:
-            alone = d.interactive_ttft(args.ttft)  # loads the model first
-            alone = d.interactive_ttft(args.ttft)
-            idle = arrivals(d, server, args.arrivals, open_session, 0.0)
-            stop = threading.Event()
-
-            def keep_busy() -> None:
-                long = DraftParams(instruction="Write a long update", max_new_tokens=400)
-                while not stop.is_set():
-                    asyncio.run_coroutine_threadsafe(
-                        d.drafting.background(long, lambda: not stop.is_set()), d.loop
-                    ).result()
-
-            busy = threading.Thread(target=keep_busy, daemon=True)
-            busy.start()
-            time.sleep(1.0)
-            with_background = d.interactive_ttft(args.ttft)
-            stop.set()
-            busy.join()
-            d.service.config.accounts["work"].user = "poll"  # type: ignore[union-attr]
-            polled = arrivals(d, server, args.polls, without_idle, 60.0)
-        finally:
-            d.close()
-        with Store(work / "traffic.db") as tstore:
-            t = traffic(server, tstore, "traffic", args.n, Rules.from_config(config))
+        measured = measure(args, work, server)
     finally:
         server.cleanup()
-    per = 1000 / args.n
-    figures["arrival_to_draft_idle"] = fig(
-        round(statistics.median(idle), 2),
-        f"s (median of {len(idle)}; max {max(idle):.2f})",
-        "< 60",
-        f"{statistics.median(polled):.1f} s polling every minute",
-    )
-    figures["arrival_to_draft_polling"] = fig(
-        round(statistics.median(polled), 2),
-        f"s (median of {len(polled)}, sync_minutes = 1; max {max(polled):.1f})",
-    )
-    figures["interactive_ttft_with_background"] = fig(
-        round(statistics.median(with_background) * 1000, 1),
-        f"ms median of {len(with_background)} (max {max(with_background) * 1000:.0f})",
-        "no measurable change",
-        f"{statistics.median(alone) * 1000:.1f} ms without background drafts",
-    )
-    figures["watcher_round_trips_per_1000"] = fig(
-        round(t["commands"] * per, 1),
-        "IMAP commands per 1,000 incoming",
-        None,
-        f"{t['naive_commands'] * per:.0f} fetching every message whole in batches of 250",
-    )
-    figures["watcher_bytes_per_1000"] = fig(
-        round(t["bytes"] * per / 1024),
-        f"KiB per 1,000 incoming ({t['qualifying']} of"
-        f" {t['seen']} qualified and were fetched whole)",
-        None,
-        f"{t['naive_bytes'] * per / 1024:.0f} KiB fetching every message whole",
-    )
-    figures["model"] = fig(args.model, "base model (panza-demo, or the tests' tiny Llama)")
+    figures = report(measured, args.n, args.model)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
