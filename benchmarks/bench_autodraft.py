@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import random
+import signal
 import statistics
 import sys
 import tempfile
@@ -334,6 +335,8 @@ def report(m: dict[str, Any], n: int, model: str) -> Figures:
 
 def main() -> None:
     args = parse_args()
+    # Killed by run_all's timeout: still stop the Dovecot it started (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     binary = dovecot_binary()
     if binary is None:
         raise SystemExit("Dovecot is not installed: apt-get install dovecot-imapd")
