@@ -130,3 +130,17 @@ def test_a_reply_sent_from_a_panza_draft_records_how_much_survived(tmp_path: Pat
         assert entry.draft_id == "d1"
         figure = acceptance(store.conn)
         assert figure["drafts_with_feedback"] == 1 and 0.8 < figure["mean_similarity"] < 1.0
+
+
+def test_the_tray_shows_replies_waiting_only_when_autodraft_is_on() -> None:
+    from panza.daemon.tray.text import status_lines
+
+    counts = {"written": 3, "pending": 1, "skipped": 9}
+    on = {
+        "emails": {"kept": 5},
+        "accounts": [],
+        "autodraft": {"accounts": ["work"], "counts": counts},
+    }
+    assert "Replies in Drafts: 3, waiting: 1" in status_lines(on, 0.0)
+    off = {**on, "autodraft": {"accounts": [], "counts": counts}}
+    assert not any(line.startswith("Replies") for line in status_lines(off, 0.0))
