@@ -136,6 +136,7 @@ class Daemon:
                     finally:
                         # Off the loop: a watcher may be waiting for a draft the loop runs.
                         await asyncio.to_thread(autodraft.stop)
+                        drafting.close()
                         watcher.stop()
                 finally:
                     schedules.stop()

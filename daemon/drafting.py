@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,7 @@ from panza.daemon.writer import Draft, DraftCancelled, Writer
 
 log = logging.getLogger(__name__)
 TRAIN_NICENESS = 10
+BACKGROUND_NICENESS = 10
 
 
 @dataclass
@@ -34,6 +37,11 @@ class Drafting:
     _waiting: int = 0
     # Set to stop the background draft in progress (autodraft) when interactive work arrives.
     _preempt: threading.Event | None = None
+    # Background drafts run on a thread of their own at a lower CPU priority (the thread that
+    # generates inherits it); interactive drafts never run on it.
+    _background_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, "panza-background", _lower_priority)
+    )
 
     @property
     def drafting(self) -> bool:
@@ -126,7 +134,7 @@ class Drafting:
             cancel = self._preempt = threading.Event()
             try:
                 return await loop.run_in_executor(
-                    None, self.writer.write, params, lambda _t: None, cancel
+                    self._background_pool, self.writer.write, params, lambda _t: None, cancel
                 )
             except DraftCancelled:
                 log.info("background draft paused for an interactive draft")
@@ -140,6 +148,9 @@ class Drafting:
             "train", lambda p: self.learn(p, full=params.full), emit, req.id, summarize=lambda r: r
         )
         return result
+
+    def close(self) -> None:
+        self._background_pool.shutdown(wait=False, cancel_futures=True)
 
     def learn(self, progress: Progress, full: bool = False) -> dict[str, Any]:
         """Playback for emails without an instruction, then a training run (blocking)."""
@@ -177,3 +188,11 @@ class Drafting:
             "playback": {"written": played.written, "failed": dict(played.failed)},
             "heldout": outcome.result.get("heldout"),
         }
+
+
+def _lower_priority() -> None:
+    """Nice the calling thread only (Linux threads have their own nice value)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
+    except OSError:  # not permitted or not supported: the queue order still holds
+        log.debug("could not lower the background drafting thread's priority")

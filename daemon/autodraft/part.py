@@ -126,6 +126,7 @@ class Autodraft:
     def draft_fn(self, account: str) -> DraftFn:
         """What a watcher calls to have a reply drafted: the daemon's writer, held back when
         it may not run (None) and behind every interactive draft."""
+
         def draft(params: DraftParams) -> Draft | None:
             if not self._may_run(account):
                 return None

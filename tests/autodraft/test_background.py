@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import statistics
 import threading
 import time
@@ -71,6 +72,13 @@ def test_an_interactive_draft_starts_within_one_token_of_a_background_one(
 
     assert not background.done()  # it started over, behind the interactive draft
     assert background.result(300) is not None
+    # and ran at a lower CPU priority than the daemon's other threads
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    niced = drafting._background_pool.submit(
+        lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    ).result()
+    assert niced == min(19, base + 10)
+    drafting.close()
     # Waiting for the background draft to finish would take hundreds of tokens.
     assert during - alone < 3 * token + 0.1, (during, alone, token)
 
