@@ -47,13 +47,13 @@ from imapclient import IMAPClient  # noqa: E402
 from panza.daemon import paths  # noqa: E402
 from panza.daemon.autodraft.imap_watch import ImapWatcher  # noqa: E402
 from panza.daemon.autodraft.part import Autodraft  # noqa: E402
-from panza.daemon.autodraft.qualify import Rules  # noqa: E402
 from panza.daemon.cli import main as panza_main  # noqa: E402
 from panza.daemon.config import load_config  # noqa: E402
 from panza.daemon.drafting import Drafting  # noqa: E402
 from panza.daemon.ingest import RawMail, ingest  # noqa: E402
 from panza.daemon.jobs import Jobs  # noqa: E402
 from panza.daemon.mail.clean import CleanRules  # noqa: E402
+from panza.daemon.mail.qualify import Rules  # noqa: E402
 from panza.daemon.protocol import DraftParams, Request  # noqa: E402
 from panza.daemon.sample import PERSONA, generate  # noqa: E402
 from panza.daemon.sample.dovecot import (  # noqa: E402

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from panza.daemon.autodraft.compose import Reply, compose_reply, new_message_id
-from panza.daemon.autodraft.qualify import Incoming
 from panza.daemon.config import Config
+from panza.daemon.mail.qualify import Incoming
+from panza.daemon.mail.reply import Reply, compose_reply, new_message_id
 from panza.daemon.protocol import DraftParams, ThreadMessage
 from panza.daemon.store import Store
 from panza.daemon.store.autodraft import (

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 from panza.daemon.autodraft.engine import Fate, check_written, write_pending
 from panza.daemon.autodraft.loop import LoopWatcher, now
-from panza.daemon.autodraft.qualify import Rules
 from panza.daemon.config import GmailAccount
 from panza.daemon.errors import AuthError
+from panza.daemon.mail.qualify import Rules
 from panza.daemon.sources import gmail_auth
 from panza.daemon.sources.gmail_api import build_client
 from panza.daemon.sources.gmail_inbox import (

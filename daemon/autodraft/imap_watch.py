@@ -20,9 +20,9 @@ from imapclient import IMAPClient
 
 from panza.daemon.autodraft.engine import Fate, check_written, write_pending
 from panza.daemon.autodraft.loop import LoopWatcher, now
-from panza.daemon.autodraft.qualify import Rules
 from panza.daemon.config import ImapAccount
 from panza.daemon.errors import AuthError
+from panza.daemon.mail.qualify import Rules
 from panza.daemon.sources.imap_conn import (
     Connector,
     close,

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
-from panza.daemon.autodraft.qualify import Incoming, Qualifies, Rules, body_verdict, qualify
 from panza.daemon.errors import SourceError
+from panza.daemon.mail.qualify import Incoming, Qualifies, Rules, body_verdict, qualify
 from panza.daemon.sources.gmail import decode_raw, internal_date
 from panza.daemon.sources.gmail_api import BATCH_LIMIT, PAGE_SIZE, GmailClient, HistoryExpired
 from panza.daemon.sources.imap_inbox import ScanResult, seen_record

@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 
 from imapclient import IMAPClient
 
-from panza.daemon.autodraft.qualify import (
+from panza.daemon.mail.parse import parse_message
+from panza.daemon.mail.qualify import (
     HEADER_FIELDS,
     Incoming,
     Qualifies,
@@ -27,7 +28,6 @@ from panza.daemon.autodraft.qualify import (
     body_verdict,
     qualify,
 )
-from panza.daemon.mail.parse import parse_message
 from panza.daemon.mail.quotes import split_quoted
 from panza.daemon.sources.imap_cursor import (
     FolderCursor,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from panza.daemon.autodraft.qualify import (
+from panza.daemon.mail.qualify import (
     Incoming,
     Qualifies,
     Rules,

@@ -16,7 +16,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 
-from panza.daemon.autodraft.qualify import Incoming
+from panza.daemon.mail.qualify import Incoming
 
 _REPLY_PREFIX = re.compile(r"^\s*(?:re|aw|sv|antw|r|ref)\s*(?:\[\d+\])?\s*:", re.IGNORECASE)
 _MSGID = re.compile(r"<[^<>\s]+>")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 
-from panza.daemon.autodraft.compose import Reply, compose_reply, new_message_id, reply_subject
-from panza.daemon.autodraft.qualify import Incoming
+from panza.daemon.mail.qualify import Incoming
+from panza.daemon.mail.reply import Reply, compose_reply, new_message_id, reply_subject
 
 ORIGINAL = (
     b"From: =?utf-8?q?Priya_R=C3=A2man?= <priya@uni.example>\r\n"
