@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from panza.daemon import paths as panza_paths
+from panza.daemon.autodraft.part import Autodraft
 from panza.daemon.config import load_config
 from panza.daemon.drafting import Drafting
 from panza.daemon.errors import ConfigError
@@ -104,6 +105,8 @@ class Daemon:
             service = Service(self.paths, config, store)
             jobs = Jobs()
             drafting = Drafting(service, Writer(service), jobs)
+            autodraft = Autodraft(service, drafting, loop)
+            service.status_parts["autodraft"] = autodraft.status
             schedules = Schedules(
                 sync=lambda: self._scheduled_sync(service, jobs),
                 retrain=lambda: self._scheduled_retrain(service, jobs, drafting),
@@ -113,7 +116,7 @@ class Daemon:
                 service,
                 jobs,
                 on_pause=schedules.pause,
-                on_resume=schedules.resume,
+                on_resume=lambda: _resume(schedules, autodraft),
                 on_stop=self.stop,
                 on_synced=lambda outcomes: self._after_sync(service, jobs, outcomes),
                 extra={"draft": drafting.draft, "retrain": drafting.retrain, **self.extra_handlers},
@@ -128,7 +131,7 @@ class Daemon:
                 loop,
                 self.paths.config_file,
                 self.paths.import_dir,
-                on_config=lambda: self._reload(service, schedules),
+                on_config=lambda: self._reload(service, schedules, autodraft),
                 on_mbox=imports.add,
             )
             await server.start()
@@ -138,11 +141,15 @@ class Daemon:
                 try:
                     watcher.start()
                     try:
+                        autodraft.apply()
                         log.info("ready on %s", self.paths.socket_file)
                         self.ready.set()
                         await self._stop.wait()
                         log.info("stopping")
                     finally:
+                        # Off the loop: a watcher may be waiting for a draft the loop runs.
+                        await asyncio.to_thread(autodraft.stop)
+                        drafting.close()
                         watcher.stop()
                 finally:
                     await imports.stop()
@@ -219,9 +226,15 @@ class Daemon:
         if service.new_since_last_training() >= service.config.schedule.retrain_after_new:
             await self._scheduled_retrain(service, drafting.jobs, drafting)
 
-    def _reload(self, service: Service, schedules: Schedules) -> None:
+    def _reload(self, service: Service, schedules: Schedules, autodraft: Autodraft) -> None:
         with contextlib.suppress(ConfigError):  # logged and shown in status; old config kept
             schedules.apply(service.reload_config().schedule)
+            autodraft.apply()
+
+
+def _resume(schedules: Schedules, autodraft: Autodraft) -> None:
+    schedules.resume()
+    autodraft.wake()
 
 
 def main(verbose: bool = False) -> int:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,10 +19,11 @@ from panza.daemon.protocol import DraftParams, ProtocolError, Request, RetrainPa
 from panza.daemon.server import Emit
 from panza.daemon.service import Service
 from panza.daemon.store.state import add_draft
-from panza.daemon.writer import DraftCancelled, Writer
+from panza.daemon.writer import Draft, DraftCancelled, Writer
 
 log = logging.getLogger(__name__)
 TRAIN_NICENESS = 10
+BACKGROUND_NICENESS = 10
 
 
 @dataclass
@@ -31,6 +35,13 @@ class Drafting:
     jobs: Jobs
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _waiting: int = 0
+    # Set to stop the background draft in progress (autodraft) when interactive work arrives.
+    _preempt: threading.Event | None = None
+    # Background drafts run on a thread of their own at a lower CPU priority (the thread that
+    # generates inherits it); interactive drafts never run on it.
+    _background_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, "panza-background", _lower_priority)
+    )
 
     @property
     def drafting(self) -> bool:
@@ -38,8 +49,9 @@ class Drafting:
 
     async def draft(self, req: Request, emit: Emit) -> dict[str, Any]:
         params: DraftParams = req.params
-        position = self._waiting + (1 if self._lock.locked() else 0)
+        position = self._waiting + (1 if self._lock.locked() and self._preempt is None else 0)
         self._waiting += 1
+        self.preempt()
         try:
             if position:
                 await emit({"id": req.id, "event": "queued", "position": position})
@@ -105,12 +117,41 @@ class Drafting:
             "capped_to": draft.capped_to,
         }
 
+    def preempt(self) -> None:
+        """Stop the background draft in progress at its next token (it starts over later)."""
+        if self._preempt is not None:
+            self._preempt.set()
+
+    async def background(self, params: DraftParams, may_run: Callable[[], bool]) -> Draft | None:
+        """A draft nobody waits for: behind every interactive draft, and stopped for any that
+        arrives while it runs; None when ``may_run`` says no (paused, limit, shutting down)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            while self._lock.locked() or self._waiting:
+                await asyncio.sleep(0.05)
+            if not may_run():
+                return None
+            await self._lock.acquire()  # free and nobody waiting: taken without yielding
+            cancel = self._preempt = threading.Event()
+            try:
+                return await loop.run_in_executor(
+                    self._background_pool, self.writer.write, params, lambda _t: None, cancel
+                )
+            except DraftCancelled:
+                log.info("background draft paused for an interactive draft")
+            finally:
+                self._preempt = None
+                self._lock.release()
+
     async def retrain(self, req: Request, emit: Emit) -> dict[str, Any]:
         params: RetrainParams = req.params
         result = await self.jobs.run(
             "train", lambda p: self.learn(p, full=params.full), emit, req.id, summarize=lambda r: r
         )
         return result
+
+    def close(self) -> None:
+        self._background_pool.shutdown(wait=False, cancel_futures=True)
 
     def learn(self, progress: Progress, full: bool = False) -> dict[str, Any]:
         """Playback for emails without an instruction, then a training run (blocking)."""
@@ -148,3 +189,11 @@ class Drafting:
             "playback": {"written": played.written, "failed": dict(played.failed)},
             "heldout": outcome.result.get("heldout"),
         }
+
+
+def _lower_priority() -> None:
+    """Nice the calling thread only (Linux threads have their own nice value)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
+    except OSError:  # not permitted or not supported: the queue order still holds
+        log.debug("could not lower the background drafting thread's priority")

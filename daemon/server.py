@@ -14,6 +14,7 @@ import contextlib
 import functools
 import logging
 import os
+import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any

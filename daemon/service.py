@@ -10,10 +10,12 @@ import logging
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from panza.daemon import feedback as draft_feedback
+from panza.daemon.autodraft.outcomes import match_sent_replies
 from panza.daemon.config import Config, load_config
 from panza.daemon.errors import ConfigError, PanzaError
 from panza.daemon.index import EmailIndex, load_embedder, retrieve
@@ -46,6 +48,8 @@ class Service:
         self.started_at = time.time()
         self._index: EmailIndex | None = None
         self._index_lock = threading.Lock()
+        # Parts started by the daemon add their own status (name -> a function returning it).
+        self.status_parts: dict[str, Callable[[], Any]] = {}
 
     # --- config -----------------------------------------------------------------------
     def reload_config(self) -> Config:
@@ -77,7 +81,11 @@ class Service:
 
     def match_sent_drafts(self, since: str) -> int:
         """Feedback from sent mail stored since ``since`` that matches a recent draft."""
-        matched = draft_feedback.match_sent(self.store, since)
+        # Background drafts by thread first; the rest by similarity, in batches. Neither
+        # holds the store lock while it scores.
+        matched = match_sent_replies(self.store, since) + draft_feedback.match_sent(
+            self.store, since
+        )
         if matched:
             log.info("matched %d sent email(s) to drafts", matched)
         return matched
@@ -186,4 +194,5 @@ class Service:
             "adapter": adapter,
             "acceptance": draft_feedback.acceptance(self.store.conn),
             "import_failures": dict(self.import_failures),
+            **{name: part() for name, part in self.status_parts.items()},
         }

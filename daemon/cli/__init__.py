@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from panza.daemon import paths
 from panza.daemon.cli import (
     account_cmds,
+    autodraft_cmds,
     daemon_cmds,
     draft_cmds,
     index_cmds,
@@ -28,6 +29,7 @@ COMMAND_GROUPS = (
     index_cmds,
     daemon_cmds,
     draft_cmds,
+    autodraft_cmds,
     tray_cmds,
     train_cmds,
     install_cmds,

@@ -65,6 +65,17 @@ def cmd_status(args: argparse.Namespace) -> int:
             f" (similarity >= {acceptance['light_edit_threshold']}),"
             f" mean similarity {acceptance['mean_similarity']:.2f}"
         )
+    autodraft = status.get("autodraft") or {}
+    if autodraft.get("accounts"):
+        counts = autodraft["counts"]
+        print(
+            f"Autodraft: {counts['written']} in Drafts, {counts['pending']} waiting,"
+            f" {counts['sent']} sent, {counts['edited']} edited, {counts['deleted']} deleted,"
+            f" {counts['skipped']} skipped; {autodraft['last_hour']} this hour"
+            f" (limit {autodraft['per_hour']})"
+        )
+        for name, error in (autodraft.get("errors") or {}).items():
+            print(f"Autodraft {name}: {error}")
     running = status.get("running") or []
     print(f"Running: {', '.join(running) if running else 'nothing'}")
     return 0

@@ -52,6 +52,16 @@ def set_values(path: Path, values: dict[tuple[str, str], Any]) -> Config:
     return _write(path, doc)
 
 
+def set_account_value(path: Path, name: str, key: str, value: Any) -> Config:
+    """Set one key of ``[accounts.NAME]``; comments and layout stay."""
+    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    accounts = doc.get("accounts")
+    if accounts is None or name not in accounts:
+        raise UserError(f"no account named {name!r} (see: panza account list)")
+    accounts[name][key] = value
+    return _write(path, doc)
+
+
 def remove_account(path: Path, name: str) -> Config:
     doc = tomlkit.parse(path.read_text(encoding="utf-8"))
     accounts = doc.get("accounts")

@@ -77,6 +77,9 @@ class ImapAccount(_Strict):
     ca_file: str = ""
     folder: str = ""
     auth: Literal["password", "oauth2"] = "password"
+    # Autodraft: replies pre-written into the Drafts folder (off unless turned on).
+    autodraft: bool = False
+    drafts_folder: str = ""
 
 
 class GmailAccount(_Strict):
@@ -86,6 +89,8 @@ class GmailAccount(_Strict):
     client_secrets: str = ""
     # Where the Gmail API is served; empty means Google's. Set for a proxy or a test server.
     api_endpoint: str = Field(default="", pattern=r"^(https?://\S+)?$")
+    # Autodraft: replies pre-written as Gmail drafts (needs the gmail.compose scope).
+    autodraft: bool = False
 
     @field_validator("api_endpoint")
     @classmethod
@@ -178,6 +183,33 @@ class ServerConfig(_Strict):
     client_stall_seconds: float = Field(default=30.0, gt=0, le=3600)
 
 
+class AutodraftConfig(_Strict):
+    """Which incoming mail gets a reply waiting in Drafts (per account: ``autodraft = true``).
+
+    ``allow`` and ``deny`` hold addresses or domains (``ada@example.org``, ``example.org``):
+    denied senders never get a draft; allowed ones get one even when their mail looks
+    automatic (a list, a bulk sender, a noreply address).
+    """
+
+    max_age_days: int = Field(default=3, ge=1, le=365)
+    per_hour: int = Field(default=10, ge=1, le=1000)
+    allow: list[str] = Field(default_factory=list)
+    deny: list[str] = Field(default_factory=list)
+    # How long a connection waits in IDLE before it renews it (RFC 2177: under 29 minutes).
+    idle_renew_minutes: int = Field(default=10, ge=1, le=28)
+    # Length of a background draft in tokens; empty: the same as interactive drafts.
+    max_new_tokens: int | None = Field(default=None, ge=1, le=4096)
+
+    @field_validator("allow", "deny")
+    @classmethod
+    def _senders(cls, value: list[str]) -> list[str]:
+        cleaned = [v.strip().lower().removeprefix("@") for v in value]
+        bad = [v for v in cleaned if not v or " " in v or v.count("@") > 1 or "." not in v]
+        if bad:
+            raise ValueError(f"use an address or a domain, not {', '.join(map(repr, bad))}")
+        return cleaned
+
+
 class Config(_Strict):
     """The whole config file."""
 
@@ -188,3 +220,4 @@ class Config(_Strict):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    autodraft: AutodraftConfig = Field(default_factory=AutodraftConfig)

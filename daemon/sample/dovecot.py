@@ -142,6 +142,10 @@ namespace inbox {{
     special_use = \\Sent
     auto = subscribe
   }}
+  mailbox Drafts {{
+    special_use = \\Drafts
+    auto = subscribe
+  }}
 }}
 """
 

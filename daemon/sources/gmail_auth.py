@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import webbrowser
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -86,10 +87,13 @@ def sign_in(
     timeout: float = SIGN_IN_TIMEOUT,
     browser: str | None = None,
     port: int = 0,
+    scopes: Sequence[str] = SCOPES,
+    incremental: bool = False,
 ) -> Credentials:
     """Run the loopback sign-in flow and return credentials with a refresh token.
 
     ``port`` 0 picks a free one; a fixed port lets a remote user forward it over SSH.
+    ``incremental`` asks Google to keep the scopes granted before (adding ``scopes``).
     """
     from google_auth_oauthlib.flow import InstalledAppFlow, WSGITimeoutError
     from oauthlib.oauth2.rfc6749.errors import OAuth2Error  # type: ignore[import-untyped]
@@ -101,7 +105,8 @@ def sign_in(
             webbrowser.get(browser)
         except webbrowser.Error:  # headless: print the link instead of failing
             open_browser = False
-    flow = InstalledAppFlow.from_client_config(client_config, scopes=SCOPES)
+    flow = InstalledAppFlow.from_client_config(client_config, scopes=list(scopes))
+    extra = {"include_granted_scopes": "true"} if incremental else {}
     try:
         creds: Credentials = flow.run_local_server(
             host="127.0.0.1",  # RFC 8252 prefers the literal to "localhost"
@@ -112,6 +117,7 @@ def sign_in(
             success_message=_SUCCESS_PAGE,
             timeout_seconds=timeout,
             prompt="consent",  # Google sends a refresh token only on a fresh consent
+            **extra,
         )
     except WSGITimeoutError:
         raise AuthError(f"no answer from the browser within {timeout:g} s; try again") from None

@@ -72,7 +72,6 @@ KNOWN_SENT_NAMES: tuple[str, ...] = (
     "寄件備份",
     "보낸편지함",
 )
-_RANK = {name.casefold(): i for i, name in enumerate(KNOWN_SENT_NAMES)}
 
 
 @dataclass(frozen=True)
@@ -107,16 +106,24 @@ def _selectable(entry: ListEntry) -> bool:
 
 def choose_sent_folder(entries: Sequence[ListEntry]) -> SentChoice | None:
     """The Sent folder: the one marked ``\\Sent``, else the best-known name; None if neither."""
+    return choose_special_folder(entries, "\\Sent", KNOWN_SENT_NAMES)
+
+
+def choose_special_folder(
+    entries: Sequence[ListEntry], attribute: str, known_names: Sequence[str]
+) -> SentChoice | None:
+    """The folder marked with the RFC 6154 ``attribute``, else the best of ``known_names``."""
+    rank = {name.casefold(): i for i, name in enumerate(known_names)}
     usable = [e for e in entries if _selectable(e)]
-    marked = [e for e in usable if "\\sent" in _flags(e)]
+    marked = [e for e in usable if attribute.casefold() in _flags(e)]
     if marked:
         # Several marked folders are rare (a migrated account); prefer a familiar name.
-        best = min(marked, key=lambda e: _RANK.get(_leaf(e).casefold(), len(_RANK)))
-        return SentChoice(best[2], "marked \\Sent by the server")
-    named = [e for e in usable if _leaf(e).casefold() in _RANK]
+        best = min(marked, key=lambda e: rank.get(_leaf(e).casefold(), len(rank)))
+        return SentChoice(best[2], f"marked {attribute} by the server")
+    named = [e for e in usable if _leaf(e).casefold() in rank]
     if named:
         # Top-level folders before nested ones of the same name ("Sent" before "Archive/Sent").
-        best = min(named, key=lambda e: (_RANK[_leaf(e).casefold()], _depth(e)))
+        best = min(named, key=lambda e: (rank[_leaf(e).casefold()], _depth(e)))
         return SentChoice(best[2], "found by its name")
     return None
 

@@ -106,4 +106,39 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE drafts ADD COLUMN similarity REAL;
         """,
     ),
+    Migration(
+        4,
+        "autodraft",
+        """
+        CREATE TABLE autodraft_messages (
+            account          TEXT NOT NULL,
+            provider_id      TEXT NOT NULL,
+            folder           TEXT NOT NULL DEFAULT '',
+            message_id       TEXT,
+            thread_key       TEXT,
+            thread_id        TEXT,
+            sender           TEXT NOT NULL DEFAULT '',
+            subject          TEXT NOT NULL DEFAULT '',
+            received_at      TEXT,
+            state            TEXT NOT NULL CHECK (state IN
+                ('skipped', 'pending', 'intent', 'written', 'edited', 'sent', 'deleted')),
+            reason           TEXT,
+            alias            TEXT,
+            original         BLOB,
+            body             TEXT,
+            draft_message_id TEXT,
+            draft_raw        BLOB,
+            draft_ref        TEXT,
+            draft_id         TEXT REFERENCES drafts (id),
+            adapter_version  INTEGER,
+            written_at       TEXT,
+            seen_at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+            updated_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+            PRIMARY KEY (account, provider_id)
+        );
+        CREATE INDEX autodraft_state ON autodraft_messages (state, account);
+        CREATE INDEX autodraft_thread ON autodraft_messages (thread_key);
+        CREATE INDEX emails_thread_key ON emails (thread_key);
+        """,
+    ),
 )

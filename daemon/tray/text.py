@@ -28,6 +28,12 @@ def status_lines(status: dict[str, Any] | None, now: float) -> list[str]:
             lines.append(figure)
     else:
         lines.append("Adapter: none trained yet")
+    autodraft = status.get("autodraft") or {}
+    if autodraft.get("accounts"):
+        counts = autodraft.get("counts") or {}
+        lines.append(
+            f"Replies in Drafts: {counts.get('written', 0)}, waiting: {counts.get('pending', 0)}"
+        )
     lines += problems(status)
     for account in status.get("accounts") or []:
         if account.get("state") == "error":
