@@ -171,3 +171,22 @@ def test_mask_files_that_do_not_fit_are_refused(
     denser = RosaModel(tiny_llama(0), RosaConfig(target_modules=("q_proj",), density=0.1))
     with pytest.raises(MaskError, match="exactly k="):
         denser.load_masks(good)
+
+
+def test_bf16_scores_take_half_the_memory_and_choose_the_same_mask() -> None:
+    torch.manual_seed(0)
+    layer = RosaLinear(nn.Linear(96, 64), r=2, alpha=2.0, dropout=0.0, density=0.05)
+    xs = [torch.randn(8, 96) for _ in range(4)]
+    gs = [torch.randn(8, 64) for _ in range(4)]
+    exact = collect(layer, "mean_squared", xs, gs)
+    small = GradientCollector({"layer": layer}, score_dtype=torch.bfloat16)
+    small.start()
+    for x, g in zip(xs, gs, strict=True):
+        layer(x).backward(g)
+    small.stop()
+    assert small._sums["layer"].dtype == torch.bfloat16
+    assert small._sums["layer"].element_size() * 2 == exact._sums["layer"].element_size()
+    torch.testing.assert_close(small.score("layer"), exact.score("layer"), rtol=2e-2, atol=1e-6)
+    same = set(small.masks()["layer"].tolist()) & set(exact.masks()["layer"].tolist())
+    # Only near-ties at the cut may swap places.
+    assert len(same) >= 0.97 * layer.k
