@@ -80,7 +80,7 @@ def model_shape(config: Any, rank: int = 8) -> ModelShape:
     from transformers import AutoModelForCausalLM
 
     with torch.device("meta"):
-        model = AutoModelForCausalLM.from_config(config)
+        model = AutoModelForCausalLM.from_config(config)  # type: ignore[no-untyped-call]
     head = model.get_output_embeddings()
     linears = [
         m for n, m in model.named_modules() if isinstance(m, nn.Linear) and m is not head and n

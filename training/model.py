@@ -113,11 +113,29 @@ def load_base(spec: ModelSpec, tokenizer: Any | None = None) -> Loaded:
 
         return Loaded(model.eval(), tok, device, torch.bfloat16, spec.name)
     dtype = pick_dtype(spec.dtype, device)
-    model = _guarded(
-        spec, lambda: AutoModelForCausalLM.from_pretrained(location, dtype=dtype, **_hub(spec))
-    )
+
+    def from_pretrained(attention: str | None) -> Any:
+        return AutoModelForCausalLM.from_pretrained(
+            location, dtype=dtype, attn_implementation=attention, **_hub(spec)
+        )
+
+    try:
+        # PyTorch's fused attention: no T x T score matrix kept per head for backward.
+        model = _guarded(spec, lambda: from_pretrained("sdpa"))
+    except ModelLoadError as exc:
+        if "sdpa" not in str(exc).lower():
+            raise
+        model = _guarded(spec, lambda: from_pretrained(None))  # an architecture without it
     model.to(device)
     return Loaded(model.eval(), tok, device, dtype, spec.name)
+
+
+def load_config(spec: ModelSpec) -> Any:
+    """The model's transformers config (config.json only: no weights are read)."""
+    from transformers import AutoConfig
+
+    location = _location(spec)
+    return _guarded(spec, lambda: AutoConfig.from_pretrained(location, **_hub(spec)))
 
 
 def _location(spec: ModelSpec) -> str:

@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from panza.training.dataset import Item, collate
 from panza.training.errors import Cancelled
 from panza.training.hyper import Hyper
+from panza.training.progress import ESTIMATE_AFTER_STEPS, estimate_event
 from panza.training.prompt import IGNORE
 from panza.training.rosa import Tuned
 
@@ -177,6 +178,8 @@ def _train(
             result.seconds = time.monotonic() - start
             if progress is not None:
                 progress(_event(result, total, optimizer))
+                if result.steps == min(ESTIMATE_AFTER_STEPS, total):
+                    progress(estimate_event(result.steps, total, result.seconds))
             if stop:
                 break
     finally:

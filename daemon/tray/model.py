@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from panza.daemon.tray import text
+from panza.training.progress import duration
 
 TRAIN_JOB = "train"
 
@@ -201,8 +202,11 @@ def _sync_item(status: dict[str, Any] | None) -> Item:
 def _retrain_item(status: dict[str, Any] | None, available: bool) -> Item:
     train = running_job(status, TRAIN_JOB) if status is not None else None
     if train is not None:
-        pct = percent(train)
-        return Item(f"Training… {pct}%" if pct is not None else "Training…", Action.RETRAIN, False)
+        pct, eta = percent(train), train.get("eta_s")
+        label = f"Training… {pct}%" if pct is not None else "Training…"
+        if text.number(eta) and pct is not None:
+            label += f", about {duration(eta)} left"
+        return Item(label, Action.RETRAIN, False)
     if not available:
         return Item("Retrain now (not available in this version)", Action.RETRAIN, False)
     return Item("Retrain now", Action.RETRAIN, enabled=status is not None)

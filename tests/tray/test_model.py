@@ -217,3 +217,10 @@ def test_requests_are_daemon_methods() -> None:
     }
     for method, params in model.REQUESTS.values():
         PARAMS[method].model_validate(params)  # the protocol knows each one
+
+
+def test_training_shows_the_time_left_the_daemon_reports() -> None:
+    job = {"running": True, "stage": "training", "done": 21, "total": 50, "eta_s": 1500.0}
+    view = model.view({**replies.TRAINING, "jobs": {"train": job}}, NOW)
+    retrain = view.item(Action.RETRAIN)
+    assert retrain is not None and retrain.label == "Training… 42%, about 25 min left"
