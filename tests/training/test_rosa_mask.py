@@ -190,3 +190,16 @@ def test_bf16_scores_take_half_the_memory_and_choose_the_same_mask() -> None:
     same = set(small.masks()["layer"].tolist()) & set(exact.masks()["layer"].tolist())
     # Only near-ties at the cut may swap places.
     assert len(same) >= 0.97 * layer.k
+
+
+def test_a_fused_score_is_ranked_per_stacked_part() -> None:
+    score = torch.zeros(6, 4)
+    score[4:] = 10.0  # the last part (2 rows) has every large entry
+    score[0, 1], score[2, 3] = 1.0, 2.0
+    index = topk_index(score, 4, (2, 2, 2))
+    rows = (index // 4).tolist()
+    # k=4 over three equal parts: 2, 1 and 1 (the rounding remainder goes first).
+    assert sorted(rows) == rows and [r // 2 for r in rows] == [0, 0, 1, 2]
+    assert 1 in index.tolist() and 2 * 4 + 3 in index.tolist()
+    with pytest.raises(MaskError, match="do not stack"):
+        topk_index(score, 4, (2, 2))

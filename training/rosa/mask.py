@@ -11,7 +11,7 @@ bf16's 8-bit mantissa keeps up to near-ties. For models whose scores would not f
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +99,7 @@ class GradientCollector:
         for name, layer in self.layers.items():
             if name not in self._sums:
                 raise MaskError(f"no gradient was collected for layer {name!r}")
-            out[name] = topk_index(self._sums[name], layer.k)
+            out[name] = topk_index(self._sums[name], layer.k, layer.row_parts)
         return out
 
     def _forward_hook(self, name: str) -> Any:
@@ -141,10 +141,25 @@ class GradientCollector:
         self._counts[name] = 1
 
 
-def topk_index(score: Tensor, k: int) -> Tensor:
-    """Sorted flat row-major positions of the k largest |score| entries (int64)."""
+def topk_index(score: Tensor, k: int, row_parts: Sequence[int] = ()) -> Tensor:
+    """Sorted flat row-major positions of the k largest |score| entries (int64); with
+    `row_parts` (row counts of stacked projections), each part gets k in proportion to
+    its rows, chosen within it."""
     if k == 0:
         return torch.zeros(0, dtype=torch.int64)
+    if len(row_parts) > 1:
+        if score.dim() != 2 or sum(row_parts) != score.shape[0]:
+            raise MaskError(f"row parts {tuple(row_parts)} do not stack to the score's rows")
+        width, rows = score.shape[1], score.shape[0]
+        shares = [k * n // rows for n in row_parts]
+        for i in range(k - sum(shares)):  # the rounding remainder, one each
+            shares[i] += 1
+        starts = [sum(row_parts[:i]) for i in range(len(row_parts))]
+        blocks = [
+            topk_index(score[r0 : r0 + n], share) + r0 * width
+            for r0, n, share in zip(starts, row_parts, shares, strict=True)
+        ]
+        return torch.cat(blocks)
     flat = score.reshape(-1).abs()  # a layer-sized copy, freed on return
     if k > flat.numel():
         raise MaskError(f"k={k} exceeds the {flat.numel()} entries of the score")
