@@ -3,6 +3,7 @@ trainer, save, load onto a fresh base, merge, generate; merged and unmerged logi
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -96,8 +97,8 @@ def test_rosa_masks_each_projection_of_a_fused_layer(
     # Each stacked projection (q, k, v; gate, up) gets its share of the positions, as
     # separate layers would, and not whichever has the largest gradients.
     rows = layer.sparse_index // layer.in_features
-    edges = torch.tensor([0, *torch.tensor(parts).cumsum(0).tolist()])
-    counts = [int(((rows >= lo) & (rows < hi)).sum()) for lo, hi in zip(edges, edges[1:])]
+    edges = [0, *torch.tensor(parts).cumsum(0).tolist()]
+    counts = [int(((rows >= lo) & (rows < hi)).sum()) for lo, hi in itertools.pairwise(edges)]
     for count, n in zip(counts, parts, strict=True):
         assert abs(count - layer.k * n / layer.out_features) <= 1
     assert float(layer.sparse_values.detach().abs().sum()) > 0
