@@ -12,23 +12,18 @@ from torch import nn
 
 from panza.training.dataset import Item
 from panza.training.hyper import Hyper
-from panza.training.prompt import IGNORE, Encoded
 from panza.training.rosa import load, prepare
 from panza.training.rosa.layer import RosaLinear
 from panza.training.trainer import train
 from tests.training.archs import ARCHS, VOCAB, build
+from tests.training.conftest import random_items
 
 pytestmark = pytest.mark.slow
 STEPS = 4
 
 
-def items(n: int = STEPS) -> list[Item]:
-    g = torch.Generator().manual_seed(7)
-    out = []
-    for i in range(n):
-        ids = torch.randint(1, VOCAB, (24,), generator=g).tolist()
-        out.append(Item(str(i), str(i), Encoded(ids, [IGNORE] * 8 + ids[8:], 8)))
-    return out
+def items() -> list[Item]:
+    return random_items(STEPS, 24, 8, seed=7)
 
 
 def logits(model: nn.Module, ids: torch.Tensor) -> torch.Tensor:
