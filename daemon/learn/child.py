@@ -132,17 +132,16 @@ def exit_message(kind: str, signum: int, peak: float, memory: float | None = Non
     except ValueError:
         name = f"signal {signum}"
     have = machine_memory() if memory is None else memory
+    advice = OOM_ADVICE if kind == "train" else "try a smaller model, and close other programs"
     if signum != signal.SIGKILL:
         return f"{what} was stopped by {name}"
     # The kernel's out-of-memory killer sends SIGKILL; near the machine's memory it is
     # surely the cause (the child's own peak may be lower when others use memory too).
     if peak >= 0.8 * have:
-        return (
-            f"{what} ran out of memory at {peak / GB:.1f} GB (the system stopped it); {OOM_ADVICE}"
-        )
+        return f"{what} ran out of memory at {peak / GB:.1f} GB (the system stopped it); {advice}"
     return (
         f"{what} was killed by SIGKILL at {peak / GB:.1f} GB of memory (of {have / GB:.1f} GB):"
-        f" if nobody stopped it, the system ran short of memory; {OOM_ADVICE}"
+        f" if nobody stopped it, the system ran short of memory; {advice}"
     )
 
 
