@@ -44,3 +44,12 @@ def describe_estimate(event: dict[str, Any]) -> str:
         f" {event['steps_measured']} of {event['total']} steps: training takes about"
         f" {duration(event['total_s'])} ({duration(event['eta_s'])} left)"
     )
+
+
+def describe_job(job: dict[str, Any]) -> str | None:
+    """ "step 21 of 50, about 25 min left" for a running job with a total, else None."""
+    done, total, eta = job.get("done"), job.get("total"), job.get("eta_s")
+    if not job.get("running") or not isinstance(total, int) or total <= 0:
+        return None
+    left = f", about {duration(eta)} left" if isinstance(eta, int | float) else ""
+    return f"{job.get('stage') or 'working'}: step {done} of {total}{left}"

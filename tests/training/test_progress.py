@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from panza.training.progress import describe_estimate, duration, estimate_event
+from panza.training.progress import describe_estimate, describe_job, duration, estimate_event
 
 
 @pytest.mark.parametrize(
@@ -31,3 +31,11 @@ def test_the_estimate_scales_the_measured_steps_to_the_whole_run() -> None:
         "Measured 21 s per step over the first 2 of 120 steps: training takes about 42 min"
         " (41 min left)"
     )
+
+
+def test_a_running_job_reads_as_its_step_and_time_left() -> None:
+    job = {"running": True, "stage": "training", "done": 21, "total": 50, "eta_s": 1500.0}
+    assert describe_job(job) == "training: step 21 of 50, about 25 min left"
+    assert describe_job({**job, "eta_s": None}) == "training: step 21 of 50"
+    assert describe_job({**job, "running": False}) is None
+    assert describe_job({**job, "total": None}) is None
