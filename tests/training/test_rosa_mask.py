@@ -203,3 +203,16 @@ def test_a_fused_score_is_ranked_per_stacked_part() -> None:
     assert 1 in index.tolist() and 2 * 4 + 3 in index.tolist()
     with pytest.raises(MaskError, match="do not stack"):
         topk_index(score, 4, (2, 2))
+
+
+def test_bf16_activations_give_the_mask_fp32_activations_give() -> None:
+    torch.manual_seed(0)
+    layer = RosaLinear(nn.Linear(96, 64), r=2, alpha=2.0, dropout=0.0, density=0.05)
+    xs = [torch.randn(8, 96) for _ in range(3)]
+    gs = [torch.randn(8, 64) for _ in range(3)]
+    exact = collect(layer, "mean_squared", xs, gs)
+    layer.to(torch.bfloat16)
+    low = collect(layer, "mean_squared", [x.bfloat16() for x in xs], [g.bfloat16() for g in gs])
+    torch.testing.assert_close(low.score("layer"), exact.score("layer"), rtol=5e-2, atol=1e-3)
+    same = set(low.masks()["layer"].tolist()) & set(exact.masks()["layer"].tolist())
+    assert len(same) >= 0.95 * layer.k
