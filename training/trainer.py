@@ -45,9 +45,18 @@ class TrainResult:
 
 def loss_sum(model: nn.Module, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
     """Per-example summed next-token loss over labelled positions, and their token counts."""
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    labels = batch["labels"]
+    width = labels.shape[1]
+    labelled = (labels != IGNORE).any(dim=0).nonzero()
+    first = int(labelled[0]) if labelled.numel() else width - 1
+    # Logits only from the position before the first email token on: the prompt's logits
+    # (half of a typical example, each a 151,936-wide row for Qwen) are never scored.
+    keep = width - max(first - 1, 0)
+    logits = model(
+        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], logits_to_keep=keep
+    ).logits
     logits = logits[:, :-1].float()
-    targets = batch["labels"][:, 1:]
+    targets = labels[:, width - keep + 1 :]
     per_token = F.cross_entropy(
         logits.reshape(-1, logits.size(-1)),
         targets.reshape(-1),

@@ -58,3 +58,29 @@ def test_bf16_autocast_on_a_bf16_base_trains_fp32_adapters(
     assert any(float(p.detach().abs().sum()) > 0 for p in tuned.rosa.sparse_parameters())
     frozen = [p for n, p in model.named_parameters() if "lora_" not in n and "sparse_" not in n]
     assert {p.dtype for p in frozen} == {torch.bfloat16}  # one bf16 copy of the base
+
+
+def test_the_loss_from_email_positions_only_equals_the_loss_over_all_logits(
+    tiny_llama: Callable[[int], nn.Module],
+) -> None:
+    import torch.nn.functional as F
+
+    from panza.training.dataset import collate
+    from panza.training.prompt import IGNORE
+    from panza.training.trainer import loss_sum
+
+    model = tiny_llama(0)
+    chosen = random_items(2, 32, 8)[:1] + random_items(1, 20, 12, seed=9)
+    batch = collate(chosen, pad_id=0)
+    with torch.no_grad():
+        sums, counts = loss_sum(model, batch)
+        full = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    targets = batch["labels"][:, 1:]
+    expected = F.cross_entropy(
+        full[:, :-1].reshape(-1, full.size(-1)),
+        targets.reshape(-1),
+        ignore_index=IGNORE,
+        reduction="none",
+    ).view(targets.shape)
+    torch.testing.assert_close(sums, expected.sum(dim=1))
+    assert counts.tolist() == [24, 8]
