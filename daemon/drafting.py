@@ -168,7 +168,7 @@ class Drafting:
         def on_event(event: dict[str, Any]) -> None:
             kind = event.get("event")
             if kind == "step":
-                progress("training", int(event["step"]), event.get("total"))
+                progress("training", int(event["step"]), event.get("total"), event.get("eta_s"))
             elif kind == "stage":
                 progress(str(event.get("stage", "")), 0, None)
             elif kind == "notice":

@@ -13,15 +13,22 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from panza.daemon.protocol import ProtocolError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# stage, done, total
-Progress = Callable[[str, int, int | None], None]
+
+class Progress(Protocol):
+    """Reports a job's stage, how far it is, and (when it knows) the seconds left."""
+
+    def __call__(
+        self, stage: str, done: int, total: int | None, eta_s: float | None = None
+    ) -> None: ...
+
+
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
 
 
@@ -34,6 +41,7 @@ class JobState:
     stage: str = ""
     done: int = 0
     total: int | None = None
+    eta_s: float | None = None
     started_at: float | None = None
     finished_at: float | None = None
     last_error: str | None = None
@@ -69,18 +77,20 @@ class Jobs:
         loop = asyncio.get_running_loop()
         state = self.states.setdefault(name, JobState(name))
         state.running, state.started_at, state.last_error = True, time.time(), None
-        state.stage, state.done, state.total = "starting", 0, None
+        state.stage, state.done, state.total, state.eta_s = "starting", 0, None, None
 
-        def progress(stage: str, done: int, total: int | None) -> None:
-            state.stage, state.done, state.total = stage, done, total
+        def progress(stage: str, done: int, total: int | None, eta_s: float | None = None) -> None:
+            state.stage, state.done, state.total, state.eta_s = stage, done, total, eta_s
             if emit is not None and request_id is not None:
-                message = {
+                message: dict[str, Any] = {
                     "id": request_id,
                     "event": "progress",
                     "stage": stage,
                     "done": done,
                     "total": total,
                 }
+                if eta_s is not None:
+                    message["eta_s"] = eta_s
                 loop.call_soon_threadsafe(self._send, emit, message)
 
         def finished(fut: asyncio.Future[T]) -> None:

@@ -39,6 +39,7 @@ def run_checks(
     report(checks_install.tray(record))
     if config is not None:
         report(*checks.models(config))
+        report(checks.compute(config))
     report(checks.disk(where))
     return done
 

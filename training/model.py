@@ -68,17 +68,17 @@ def pick_device(preference: str = "auto") -> torch.device:
 
 
 def pick_dtype(preference: str, device: torch.device) -> torch.dtype:
-    """bf16 on CUDA; fp32 elsewhere (bf16 matmuls crawl on CPUs without bf16 units, and
-    MPS mixed-precision support varies by macOS version; fp32 is always correct)."""
+    """An explicit choice as given; "auto" is bf16 where the device has bf16 units that
+    measure faster than fp32, fp32 elsewhere (see panza.training.hardware)."""
     import torch
 
     if preference != "auto":
         return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[
             preference
         ]
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    return torch.float32
+    from panza.training.hardware import choose_compute
+
+    return choose_compute(str(device)).torch_dtype()
 
 
 def load_tokenizer(spec: ModelSpec) -> Any:
@@ -113,11 +113,29 @@ def load_base(spec: ModelSpec, tokenizer: Any | None = None) -> Loaded:
 
         return Loaded(model.eval(), tok, device, torch.bfloat16, spec.name)
     dtype = pick_dtype(spec.dtype, device)
-    model = _guarded(
-        spec, lambda: AutoModelForCausalLM.from_pretrained(location, dtype=dtype, **_hub(spec))
-    )
+
+    def from_pretrained(attention: str | None) -> Any:
+        return AutoModelForCausalLM.from_pretrained(
+            location, dtype=dtype, attn_implementation=attention, **_hub(spec)
+        )
+
+    try:
+        # PyTorch's fused attention: no T x T score matrix kept per head for backward.
+        model = _guarded(spec, lambda: from_pretrained("sdpa"))
+    except ModelLoadError as exc:
+        if "sdpa" not in str(exc).lower():
+            raise
+        model = _guarded(spec, lambda: from_pretrained(None))  # an architecture without it
     model.to(device)
     return Loaded(model.eval(), tok, device, dtype, spec.name)
+
+
+def load_config(spec: ModelSpec) -> Any:
+    """The model's transformers config (config.json only: no weights are read)."""
+    from transformers import AutoConfig
+
+    location = _location(spec)
+    return _guarded(spec, lambda: AutoConfig.from_pretrained(location, **_hub(spec)))
 
 
 def _location(spec: ModelSpec) -> str:

@@ -26,6 +26,7 @@ from panza.training.evaluate import heldout_losses
 from panza.training.hyper import Hyper
 from panza.training.job_context import JobContext
 from panza.training.model import Loaded, ModelSpec, load_base, load_tokenizer
+from panza.training.precision import plan_precision
 from panza.training.rosa import Tuned, load, prepare
 from panza.training.rosa.methods import LoraTuned, RosaTuned
 from panza.training.rosa.peft_format import panza_version
@@ -57,9 +58,10 @@ def run_train(job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     if not plan.new_ids:
         return {"status": "nothing_to_train", "why": "no emails the current adapter has not seen"}
     started = time.monotonic()
+    precision = plan_precision(ctx.spec, hyper)
     ctx.emit({"event": "stage", "stage": "loading model", "mode": plan.mode, "why": plan.why})
     tokenizer = load_tokenizer(ctx.spec)
-    loaded = load_base(ctx.spec, tokenizer)
+    loaded = load_base(precision.load_spec, tokenizer)
     pad = int(tokenizer.pad_token_id)
     by_id = {r.id: r for r in train_recs}
     chosen = [by_id[i] for i in plan.train_ids]
@@ -74,14 +76,23 @@ def run_train(job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     )
     ctx.emit({"event": "stage", "stage": "held-out figures of the current model"})
     tuned, compared, compared_name = _current_figures(
-        loaded, ctx.spec, current, parent, plan, test_items, pad
+        loaded, precision.load_spec, current, parent, plan, test_items, pad
     )
     if tuned is None:
         tuned = prepare(
             loaded.model, hyper.method_config(ctx.spec.name, hyper.steps_for(len(items)))
         )
     ctx.emit({"event": "stage", "stage": "training", "examples": len(items)})
-    result = train(tuned, items, hyper, pad_id=pad, progress=ctx.emit, should_stop=ctx.should_stop)
+    result = train(
+        tuned,
+        items,
+        hyper,
+        pad_id=pad,
+        progress=ctx.emit,
+        should_stop=ctx.should_stop,
+        compute_dtype=precision.compute_dtype,
+        checkpointing=precision.checkpointing,
+    )
     ctx.emit({"event": "stage", "stage": "held-out figures of the new version"})
     figures = heldout_losses(tuned.model, test_items, pad)
     keys = [i.key for i in test_items]

@@ -7,11 +7,12 @@ per-micro-batch means), so accumulating micro-batches of any size gives the same
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from torch import Tensor, nn
 from panza.training.dataset import Item, collate
 from panza.training.errors import Cancelled
 from panza.training.hyper import Hyper
+from panza.training.progress import ESTIMATE_AFTER_STEPS, estimate_event
 from panza.training.prompt import IGNORE
 from panza.training.rosa import Tuned
 
@@ -43,9 +45,18 @@ class TrainResult:
 
 def loss_sum(model: nn.Module, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
     """Per-example summed next-token loss over labelled positions, and their token counts."""
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    labels = batch["labels"]
+    width = labels.shape[1]
+    labelled = (labels != IGNORE).any(dim=0).nonzero()
+    first = int(labelled[0]) if labelled.numel() else width - 1
+    # Logits only from the position before the first email token on: the prompt's logits
+    # (half of a typical example, each a 151,936-wide row for Qwen) are never scored.
+    keep = width - max(first - 1, 0)
+    logits = model(
+        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], logits_to_keep=keep
+    ).logits
     logits = logits[:, :-1].float()
-    targets = batch["labels"][:, 1:]
+    targets = labels[:, width - keep + 1 :]
     per_token = F.cross_entropy(
         logits.reshape(-1, logits.size(-1)),
         targets.reshape(-1),
@@ -53,6 +64,16 @@ def loss_sum(model: nn.Module, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor
         reduction="none",
     ).view(targets.shape)
     return per_token.sum(dim=1), (targets != IGNORE).sum(dim=1)
+
+
+def autocast(
+    device: torch.device, dtype: torch.dtype | None
+) -> contextlib.AbstractContextManager[Any]:
+    """bf16/fp16 autocast on `device` when `dtype` asks for it: matmuls in the low format,
+    trainable fp32 weights (the adapters' master copies) cast per op and updated in fp32."""
+    if dtype is None or dtype == torch.float32:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=dtype)
 
 
 def schedule(step: int, total: int, warmup: int) -> float:
@@ -83,10 +104,42 @@ def train(
     pad_id: int,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
+    compute_dtype: torch.dtype | None = None,
+    checkpointing: bool = False,
 ) -> TrainResult:
-    """Train `tuned.model` on `items` in place; raises Cancelled when asked to stop."""
+    """Train `tuned.model` on `items` in place (forward under `compute_dtype` autocast,
+    activations recomputed per layer in backward when `checkpointing`); raises Cancelled
+    when asked to stop."""
     if not items:
         return TrainResult(steps=0)
+    with _checkpointed(tuned.model, checkpointing):
+        return _train(tuned, items, hyper, pad_id, progress, should_stop, compute_dtype)
+
+
+@contextlib.contextmanager
+def _checkpointed(model: nn.Module, on: bool) -> Iterator[None]:
+    # A peft model wraps the transformers model, which owns the decoder layers.
+    get_base = getattr(model, "get_base_model", None)
+    target = get_base() if callable(get_base) else model
+    if not on or not getattr(target, "supports_gradient_checkpointing", False):
+        yield
+        return
+    target.activation_checkpointing_enable()  # type: ignore[operator]
+    try:
+        yield
+    finally:
+        target.activation_checkpointing_disable()  # type: ignore[operator]
+
+
+def _train(
+    tuned: Tuned,
+    items: Sequence[Item],
+    hyper: Hyper,
+    pad_id: int,
+    progress: Progress | None,
+    should_stop: ShouldStop | None,
+    compute_dtype: torch.dtype | None,
+) -> TrainResult:
     torch.manual_seed(hyper.seed)  # dropout masks and LoRA init order
     model = tuned.model
     device = next(model.parameters()).device
@@ -114,8 +167,9 @@ def train(
                     raise Cancelled("training was cancelled")
                 batch = collate(chosen[lo : lo + hyper.micro_batch_size], pad_id)
                 batch = {k: v.to(device) for k, v in batch.items()}
-                sums, _ = loss_sum(model, batch)
-                loss = sums.sum() / target_tokens
+                with autocast(device, compute_dtype):
+                    sums, _ = loss_sum(model, batch)
+                    loss = sums.sum() / target_tokens
                 loss.backward()  # type: ignore[no-untyped-call]
                 step_loss += float(loss.detach())
                 result.tokens += int(batch["attention_mask"].sum())
@@ -133,6 +187,8 @@ def train(
             result.seconds = time.monotonic() - start
             if progress is not None:
                 progress(_event(result, total, optimizer))
+                if result.steps == min(ESTIMATE_AFTER_STEPS, total):
+                    progress(estimate_event(result.steps, total, result.seconds))
             if stop:
                 break
     finally:

@@ -10,6 +10,7 @@ from typing import Any
 
 from panza.daemon.cli import context
 from panza.daemon.client import Client
+from panza.training.progress import describe_job, duration
 
 
 def register(sub: Any) -> None:
@@ -78,6 +79,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"Autodraft {name}: {error}")
     running = status.get("running") or []
     print(f"Running: {', '.join(running) if running else 'nothing'}")
+    train = (status.get("jobs") or {}).get("train") or {}
+    if line := describe_job(train):
+        print(f"Training ({line})")
     return 0
 
 
@@ -86,7 +90,9 @@ def cmd_retrain(args: argparse.Namespace) -> int:
         if event.get("event") == "progress":
             total = event.get("total")
             done = f" {event.get('done')}/{total}" if total else ""
-            print(f"{event.get('stage')}{done}", file=sys.stderr)
+            eta = event.get("eta_s")
+            left = f", about {duration(eta)} left" if eta is not None else ""
+            print(f"{event.get('stage')}{done}{left}", file=sys.stderr)
 
     with Client(context.current_paths().socket_file, timeout=None) as client:
         result = client.call("retrain", {"full": args.full}, on_event)

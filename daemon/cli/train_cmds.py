@@ -13,6 +13,7 @@ from panza.daemon.cli import context
 from panza.daemon.cli.progress import Progress
 from panza.daemon.learn import PlaybackOutcome, run_eval, run_playback, run_training
 from panza.daemon.store import Store
+from panza.training.progress import describe_estimate, duration
 
 
 def register(sub: Any) -> None:
@@ -110,6 +111,12 @@ class _TrainBar:
             print(event["message"], file=sys.stderr)
         elif kind == "stage" and event.get("stage") == "training":
             print(f"Training on {event['examples']} emails", file=sys.stderr)
+        elif kind == "estimate":
+            line = describe_estimate(event)
+            if self._bar is not None:
+                self._bar.write(line, file=sys.stderr)
+            else:
+                print(line, file=sys.stderr)
         elif kind == "step":
             if self._bar is None and sys.stderr.isatty():
                 self._bar = tqdm(
@@ -122,7 +129,7 @@ class _TrainBar:
                 )
             if self._bar is not None:
                 self._bar.update(event["step"] - self._bar.n)
-                self._bar.set_postfix(loss=f"{event['loss']:.3f}", eta=f"{event['eta_s']:.0f}s")
+                self._bar.set_postfix(loss=f"{event['loss']:.3f}", left=duration(event["eta_s"]))
 
     def __enter__(self) -> _TrainBar:
         return self

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -100,7 +101,7 @@ def run_job(
                     failure = event
                 else:
                     on_event(event)
-            code = proc.wait()
+            code, peak = _wait(proc)
         except BaseException:
             stop(proc)
             raise
@@ -111,10 +112,44 @@ def run_job(
         tail = [ln for ln in errors.read().splitlines() if ln.strip()][-1:]
     if failure is not None:
         raise _error(failure)
+    if code < 0:
+        raise TrainingJobError(exit_message(str(job.get("kind", "")), -code, peak), "signal")
     if code != 0 or result is None:
         detail = tail[0] if tail else f"exit status {code}"
         raise TrainingJobError(f"the panza.training process failed: {detail}")
     return result
+
+
+def _wait(proc: subprocess.Popen[str]) -> tuple[int, float]:
+    """Reap the child: its exit code (-N for signal N) and its peak resident memory in bytes."""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = code = os.waitstatus_to_exitcode(status)
+    # ru_maxrss is in KiB on Linux and in bytes on macOS.
+    peak = float(usage.ru_maxrss) * (1 if sys.platform == "darwin" else 1024)
+    return code, peak
+
+
+def exit_message(kind: str, signum: int, peak: float, memory: float | None = None) -> str:
+    """What a child killed by signal `signum` at `peak` bytes of memory means for the user."""
+    from panza.training.memory import GB, OOM_ADVICE, machine_memory
+
+    what = {"train": "training", "eval": "evaluation", "playback": "playback"}.get(kind, "the job")
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = f"signal {signum}"
+    have = machine_memory() if memory is None else memory
+    advice = OOM_ADVICE if kind == "train" else "try a smaller model, and close other programs"
+    if signum != signal.SIGKILL:
+        return f"{what} was stopped by {name}"
+    # The kernel's out-of-memory killer sends SIGKILL; near the machine's memory it is
+    # surely the cause (the child's own peak may be lower when others use memory too).
+    if peak >= 0.8 * have:
+        return f"{what} ran out of memory at {peak / GB:.1f} GB (the system stopped it); {advice}"
+    return (
+        f"{what} was killed by SIGKILL at {peak / GB:.1f} GB of memory (of {have / GB:.1f} GB):"
+        f" if nobody stopped it, the system ran short of memory; {advice}"
+    )
 
 
 def stop(proc: subprocess.Popen[str]) -> None:

@@ -203,9 +203,14 @@ def follow(seen: Seen | None, status: dict[str, Any] | None, now: float) -> Seen
 
 
 def remaining(status: dict[str, Any] | None, seen: Seen | None, now: float) -> float | None:
-    """Seconds of training left at the rate seen since ``seen``; None until there is a rate."""
+    """Seconds of training left: the daemon's estimate (``eta_s``) when it gives one, else the
+    rate seen since ``seen``; None until there is either."""
     job = running_job(status, TRAIN_JOB) if status is not None else None
-    if not job or seen is None or job.get("stage") != "training":
+    if not job or job.get("stage") != "training":
+        return None
+    if text.number(job.get("eta_s")):
+        return max(0.0, float(job["eta_s"]))
+    if seen is None:
         return None
     total, done = job.get("total"), job.get("done") or 0
     if not text.number(total) or not text.number(done) or done <= seen.done or now <= seen.at:
@@ -275,8 +280,11 @@ def _sync_item(status: dict[str, Any] | None) -> Item:
 def _retrain_item(status: dict[str, Any] | None, available: bool) -> Item:
     train = running_job(status, TRAIN_JOB) if status is not None else None
     if train is not None:
-        pct = percent(train)
-        return Item(f"Training… {pct}%" if pct is not None else "Training…", Action.RETRAIN, False)
+        pct, eta = percent(train), train.get("eta_s")
+        label = f"Training… {pct}%" if pct is not None else "Training…"
+        if text.number(eta) and pct is not None:
+            label += f", {text.duration(eta)} left"
+        return Item(label, Action.RETRAIN, False)
     if not available:
         return Item("Retrain now (not available in this version)", Action.RETRAIN, False)
     return Item("Retrain now", Action.RETRAIN, enabled=status is not None)

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
+import panza.training.memory
 import panza.training.train_job as train_job
 from panza.training.dataset import encode_records
 from panza.training.errors import Cancelled, ModelNotFoundError
 from panza.training.hyper import Hyper
 from panza.training.job import run
+from panza.training.memory import InsufficientMemoryError
 from panza.training.model import ModelSpec, load_base, load_tokenizer
 from panza.training.rosa import prepare
 from panza.training.rosa.methods import RosaTuned
@@ -33,8 +35,11 @@ def test_each_method_lowers_the_training_loss(tiny_base: Path, method: str, lr: 
     items, skipped = encode_records(loaded.tokenizer, PROFILE, records()[:8], hyper.max_length)
     assert len(items) == 8 and not skipped
     tuned = prepare(loaded.model, hyper.method_config(spec.name, hyper.steps_for(len(items))))
-    steps: list[dict[str, Any]] = []
-    result = train(tuned, items, hyper, pad_id=loaded.tokenizer.pad_token_id, progress=steps.append)
+    events: list[dict[str, Any]] = []
+    result = train(
+        tuned, items, hyper, pad_id=loaded.tokenizer.pad_token_id, progress=events.append
+    )
+    steps = [e for e in events if e["event"] == "step"]
     assert result.steps == hyper.steps_for(8) == 8
     assert sum(result.losses[-3:]) < sum(result.losses[:3])
     assert [s["step"] for s in steps] == list(range(1, 9))
@@ -119,6 +124,35 @@ def test_a_cancelled_run_publishes_nothing(tiny_base: Path, tmp_path: Path) -> N
     with pytest.raises(Cancelled):
         run(_job(tiny_base, tmp_path, 1, records()[:8]), emit, stop_after_two_steps)
     assert seen == [1, 2] and list(tmp_path.iterdir()) == []
+
+
+def test_a_run_that_cannot_fit_in_memory_is_refused_before_loading(
+    tiny_base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(panza.training.memory, "machine_memory", lambda: 0.5e9)
+    events: list[dict[str, Any]] = []
+    with pytest.raises(InsufficientMemoryError) as caught:
+        run(_job(tiny_base, tmp_path, 1, records()[:8]), events.append)
+    message = str(caught.value)
+    assert message.startswith("rosa training of this model needs about 0.")
+    assert "more than the 0.5 GB this machine has; use --method lora" in message
+    assert caught.value.kind == "out_of_memory"
+    assert not [e for e in events if e.get("stage") == "loading model"]
+    assert list_versions(tmp_path) == []
+
+
+def test_the_run_estimate_from_the_first_steps_is_sane(tiny_base: Path, tmp_path: Path) -> None:
+    events: list[dict[str, Any]] = []
+    result = run(_job(tiny_base, tmp_path, 1, records()[:12]), events.append)
+    estimates = [e for e in events if e["event"] == "estimate"]
+    steps = [e for e in events if e["event"] == "step"]
+    assert len(estimates) == 1 and estimates[0]["steps_measured"] == 2
+    assert estimates[0]["total"] == len(steps) == result["steps"] == 6
+    # The first steps include warm-up, so the estimate may run long, never wildly off.
+    actual = result["train_seconds"]
+    assert 0.3 * actual <= estimates[0]["total_s"] <= 4 * actual
+    etas = [e["eta_s"] for e in steps]
+    assert etas == sorted(etas, reverse=True) and etas[-1] == 0
 
 
 def test_a_model_missing_offline_is_a_clear_error(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ def test_job_stays_running_when_its_requester_is_cancelled() -> None:
     started = threading.Event()
 
     def work(progress: Progress) -> int:
-        progress("working", 1, 2)
+        progress("working", 1, 2, 30.5)
         started.set()
         release.wait(10)
         return 7
@@ -40,6 +40,7 @@ def test_job_stays_running_when_its_requester_is_cancelled() -> None:
         state = jobs.snapshot()["sync"]
         assert state["running"] is False and state["last_result"] == {"r": 7}
         assert (state["stage"], state["done"], state["total"]) == ("working", 1, 2)
+        assert state["eta_s"] == 30.5  # what `status` shows as the time left
         jobs.shutdown()
 
     asyncio.run(scenario())

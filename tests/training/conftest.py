@@ -100,3 +100,16 @@ def train(
 @pytest.fixture
 def train_loop() -> Callable[..., list[float]]:
     return train
+
+
+def random_items(n: int, length: int, prompt: int, seed: int = 5, vocab: int = VOCAB) -> list[Any]:
+    """`n` training items of random token ids: `prompt` unscored tokens, then the email."""
+    from panza.training.dataset import Item
+    from panza.training.prompt import IGNORE, Encoded
+
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for i in range(n):
+        ids = torch.randint(1, vocab, (length,), generator=g).tolist()
+        out.append(Item(str(i), str(i), Encoded(ids, [IGNORE] * prompt + ids[prompt:], prompt)))
+    return out

@@ -130,3 +130,49 @@ def test_qrosa_tiny_llama_trains(
     losses = train_loop(rosa.model, rosa.param_groups(1e-2), RosaScheduler(rosa), batch.cuda(), 10)
     assert rosa.has_masks
     assert losses[-1] < losses[0] - 0.1, losses
+
+
+def _rosa_steps_through_the_trainer(model: nn.Module) -> tuple[Any, list[float]]:
+    from tests.training.test_trainer_precision import run
+
+    return run(model, compute_dtype=torch.bfloat16, checkpointing=True)
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_bf16_rosa_steps_through_the_trainer_keep_fp32_adapters(
+    tiny_llama: Callable[[int], nn.Module],
+) -> None:
+    model = tiny_llama(0).to("cuda", torch.bfloat16)
+    tuned, losses = _rosa_steps_through_the_trainer(model)
+    assert len(losses) == 4 and all(torch.isfinite(torch.tensor(losses)))
+    assert tuned.rosa.has_masks
+    for p in (*tuned.rosa.lora_parameters(), *tuned.rosa.sparse_parameters()):
+        assert p.dtype == torch.float32 and p.device.type == "cuda"  # fp32 master copies
+    assert any(float(p.detach().abs().sum()) > 0 for p in tuned.rosa.sparse_parameters())
+    assert next(model.parameters()).dtype == torch.bfloat16  # the frozen base: one bf16 copy
+
+
+@pytest.mark.gpu
+@needs_4bit
+def test_4bit_rosa_steps_through_the_trainer(
+    tiny_llama: Callable[[int], nn.Module], tmp_path: Path
+) -> None:
+    tiny_llama(0).save_pretrained(str(tmp_path / "base"))
+    model = load_4bit_base(str(tmp_path / "base"), device_map={"": 0})
+    torch.cuda.reset_peak_memory_stats()
+    tuned, losses = _rosa_steps_through_the_trainer(model)
+    assert len(losses) == 4 and all(torch.isfinite(torch.tensor(losses)))
+    assert tuned.rosa.has_masks and any(is_4bit_linear(m) for m in model.modules())
+    assert torch.cuda.max_memory_allocated() > 0
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_the_cuda_plan_computes_in_bf16(tmp_path: Path) -> None:
+    from panza.training.hyper import Hyper
+    from panza.training.model import ModelSpec
+    from panza.training.precision import plan_precision
+
+    plan = plan_precision(ModelSpec(str(tmp_path), device="cuda"), Hyper())
+    assert plan.compute_dtype == torch.bfloat16 and plan.checkpointing

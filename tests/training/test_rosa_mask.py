@@ -171,3 +171,48 @@ def test_mask_files_that_do_not_fit_are_refused(
     denser = RosaModel(tiny_llama(0), RosaConfig(target_modules=("q_proj",), density=0.1))
     with pytest.raises(MaskError, match="exactly k="):
         denser.load_masks(good)
+
+
+def test_bf16_scores_take_half_the_memory_and_choose_the_same_mask() -> None:
+    torch.manual_seed(0)
+    layer = RosaLinear(nn.Linear(96, 64), r=2, alpha=2.0, dropout=0.0, density=0.05)
+    xs = [torch.randn(8, 96) for _ in range(4)]
+    gs = [torch.randn(8, 64) for _ in range(4)]
+    exact = collect(layer, "mean_squared", xs, gs)
+    small = GradientCollector({"layer": layer}, score_dtype=torch.bfloat16)
+    small.start()
+    for x, g in zip(xs, gs, strict=True):
+        layer(x).backward(g)
+    small.stop()
+    assert small._sums["layer"].dtype == torch.bfloat16
+    assert small._sums["layer"].element_size() * 2 == exact._sums["layer"].element_size()
+    torch.testing.assert_close(small.score("layer"), exact.score("layer"), rtol=2e-2, atol=1e-6)
+    same = set(small.masks()["layer"].tolist()) & set(exact.masks()["layer"].tolist())
+    # Only near-ties at the cut may swap places.
+    assert len(same) >= 0.97 * layer.k
+
+
+def test_a_fused_score_is_ranked_per_stacked_part() -> None:
+    score = torch.zeros(6, 4)
+    score[4:] = 10.0  # the last part (2 rows) has every large entry
+    score[0, 1], score[2, 3] = 1.0, 2.0
+    index = topk_index(score, 4, (2, 2, 2))
+    rows = (index // 4).tolist()
+    # k=4 over three equal parts: 2, 1 and 1 (the rounding remainder goes first).
+    assert sorted(rows) == rows and [r // 2 for r in rows] == [0, 0, 1, 2]
+    assert 1 in index.tolist() and 2 * 4 + 3 in index.tolist()
+    with pytest.raises(MaskError, match="do not stack"):
+        topk_index(score, 4, (2, 2))
+
+
+def test_bf16_activations_give_the_mask_fp32_activations_give() -> None:
+    torch.manual_seed(0)
+    layer = RosaLinear(nn.Linear(96, 64), r=2, alpha=2.0, dropout=0.0, density=0.05)
+    xs = [torch.randn(8, 96) for _ in range(3)]
+    gs = [torch.randn(8, 64) for _ in range(3)]
+    exact = collect(layer, "mean_squared", xs, gs)
+    layer.to(torch.bfloat16)
+    low = collect(layer, "mean_squared", [x.bfloat16() for x in xs], [g.bfloat16() for g in gs])
+    torch.testing.assert_close(low.score("layer"), exact.score("layer"), rtol=5e-2, atol=1e-3)
+    same = set(low.masks()["layer"].tolist()) & set(exact.masks()["layer"].tolist())
+    assert len(same) >= 0.95 * layer.k

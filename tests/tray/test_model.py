@@ -288,3 +288,13 @@ def test_the_methods_offered_come_from_ping() -> None:
     assert model.offers({"pong": True, "version": "0.1.0"}, "retrain")
     item = model.view(replies.IDLE, NOW, retrain_available=False).item(Action.RETRAIN)
     assert item == model.Item("Retrain now (not available in this version)", Action.RETRAIN, False)
+
+
+def test_training_shows_the_time_left_the_daemon_reports() -> None:
+    job = {"running": True, "stage": "training", "done": 21, "total": 50, "eta_s": 1500.0}
+    view = model.view({**replies.TRAINING, "jobs": {"train": job}}, NOW)
+    retrain = view.item(Action.RETRAIN)
+    assert retrain is not None and retrain.label == "Training… 42%, about 25 min left"
+    # The headline takes the daemon's estimate too, before the tray has seen any rate.
+    status = {**replies.TRAINING, "jobs": {"train": job}}
+    assert model.remaining(status, None, NOW) == 1500.0

@@ -53,6 +53,9 @@ class RosaLinear(nn.Module):
         self.k = int(density * self.out_features * self.in_features)
         self.impl: Impl = impl
         self.merged = False
+        # Output-row sizes of the projections a fused Linear stacks (q, k, v in Phi-3's
+        # qkv_proj): the mask then gives each its share, as if they were separate layers.
+        self.row_parts: tuple[int, ...] = ()
         device = base.weight.device
         kw: dict[str, Any] = {"device": device, "dtype": adapter_dtype}
         self.lora_A = nn.Parameter(torch.empty(r, self.in_features, **kw))

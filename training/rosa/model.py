@@ -39,6 +39,7 @@ class RosaModel:
             layer = RosaLinear(
                 base, config.r, config.alpha, config.dropout, config.density, impl=config.impl
             )
+            layer.row_parts = fused_parts(getattr(model, "config", None), name, base.out_features)
             _replace(model, name, layer)
             self.layers[name] = layer
         # Every adapter part the schedule will ever train starts trainable, so an optimizer
@@ -167,6 +168,23 @@ def target_names(model: nn.Module, config: RosaConfig) -> list[str]:
     if unmatched:
         raise RosaConfigError(f"target_modules {unmatched} match no Linear layer in the model")
     return [n for n, _ in linears if n in chosen]
+
+
+def fused_parts(config: Any, name: str, out_features: int) -> tuple[int, ...]:
+    """Output rows of each projection a fused Linear stacks (Phi-3's qkv_proj and
+    gate_up_proj), from the model config; () for an ordinary Linear."""
+    leaf = name.rsplit(".", 1)[-1]
+    if config is None or leaf not in ("qkv_proj", "gate_up_proj"):
+        return ()
+    text = config.get_text_config() if hasattr(config, "get_text_config") else config
+    if leaf == "gate_up_proj":
+        parts: tuple[int, ...] = (out_features // 2, out_features - out_features // 2)
+    else:
+        heads = int(text.num_attention_heads)
+        head_dim = int(getattr(text, "head_dim", 0) or text.hidden_size // heads)
+        kv = int(getattr(text, "num_key_value_heads", 0) or heads) * head_dim
+        parts = (heads * head_dim, kv, kv)
+    return parts if sum(parts) == out_features else ()
 
 
 def _output_layer(model: nn.Module) -> nn.Module | None:

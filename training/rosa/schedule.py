@@ -37,11 +37,13 @@ class RosaScheduler:
         rosa: RosaModel,
         score_device: torch.device | str = "cpu",
         score_dir: str | Path | None = None,
+        score_dtype: torch.dtype = torch.bfloat16,
     ) -> None:
         self.rosa = rosa
         self.config = rosa.config
         self._score_device = score_device
         self._score_dir = score_dir
+        self._score_dtype = score_dtype
         self._collector: GradientCollector | None = None
         self._collected_steps = 0
         self.stop_requested = False
@@ -64,7 +66,11 @@ class RosaScheduler:
         self.rosa.set_trainable(lora=lora, sparse=phase in (Phase.JOINT, Phase.SPARSE))
         if phase is Phase.COLLECT and self._collector is None:
             self._collector = GradientCollector(
-                self.rosa.layers, self.config.grad_mode, self._score_device, self._score_dir
+                self.rosa.layers,
+                self.config.grad_mode,
+                self._score_device,
+                self._score_dir,
+                self._score_dtype,
             )
             self._collector.start()
         return phase
