@@ -110,7 +110,7 @@ def load_merged(spec: ModelSpec, adapter: Path, version: int) -> DraftModel:
     base = load_base(spec)
     model = load(base.model, adapter).merged().eval()
     engine = str(base.dtype).removeprefix("torch.")
-    return _draft_model(model, base.tokenizer, version, engine)
+    return wrap(model, base.tokenizer, version, engine)
 
 
 def load_copy(spec: ModelSpec, adapter: Path, scheme: quant.Scheme = SCHEME) -> DraftModel | None:
@@ -126,7 +126,7 @@ def load_copy(spec: ModelSpec, adapter: Path, scheme: quant.Scheme = SCHEME) -> 
 
     config = AutoConfig.from_pretrained(folder)
     model = materialize(config, manifest, load_file(folder / WEIGHTS))
-    return _draft_model(model, load_tokenizer(spec), manifest.version, manifest.scheme)
+    return wrap(model, load_tokenizer(spec), manifest.version, manifest.scheme)
 
 
 def build_copy(
@@ -163,7 +163,7 @@ def build_copy(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     copy = materialize(config, manifest, tensors)
-    return _draft_model(copy, merged.tokenizer, merged.version, scheme)
+    return wrap(copy, merged.tokenizer, merged.version, scheme)
 
 
 def materialize(config: Any, manifest: CopyManifest, tensors: dict[str, torch.Tensor]) -> nn.Module:
@@ -222,7 +222,8 @@ def _remove_staging(adapter: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _draft_model(model: nn.Module, tokenizer: Any, version: int, engine: str) -> DraftModel:
+def wrap(model: nn.Module, tokenizer: Any, version: int, engine: str) -> DraftModel:
+    """`model` as a drafting model: its stop tokens from the chat template, its context."""
     stop = tokenizer.convert_tokens_to_ids(turn_suffix(tokenizer))
     stop_ids = sorted(
         i
