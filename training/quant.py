@@ -22,10 +22,15 @@ from typing import Literal
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 Scheme = Literal["int8", "int4"]
 SCHEMES: tuple[Scheme, ...] = ("int8", "int4")
 GROUP = 32
+# From this many rows (prompt tokens) on, a layer dequantizes its weight and runs a dense
+# GEMM: the packed kernels are made for decode (one row); on a 256-token prefill they are
+# 2-5x slower than dequantizing plus a bf16 GEMM (benchmarks/notes/scale.md).
+DENSE_ROWS = 32
 OUTPUT_NAMES = ("lm_head",)
 
 
@@ -47,6 +52,9 @@ class Int8Linear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.reshape(-1, self.in_features).to(self.scales.dtype)
+        if flat.shape[0] >= DENSE_ROWS:
+            y = F.linear(flat, self.qweight.to(flat.dtype) * self.scales[:, None], self.bias)
+            return y.reshape(*x.shape[:-1], self.out_features)
         y = torch._weight_int8pack_mm(flat, self.qweight, self.scales)
         if self.bias is not None:
             y = y + self.bias
@@ -56,6 +64,7 @@ class Int8Linear(nn.Module):
 class Int4Linear(nn.Module):
     """y = x @ ((q - 8) * scale + zero).T + bias, q in 0..15, per group of GROUP inputs."""
 
+    nibbles: Tensor
     packed: Tensor
     scales_zeros: Tensor
     bias: Tensor | None
@@ -68,15 +77,27 @@ class Int4Linear(nn.Module):
         # The kernel's packing is CPU-specific, so it is made here, from the portable form.
         packed = torch._convert_weight_to_int4pack_for_cpu(_unpack(nibbles), 1)
         self.register_buffer("packed", packed, persistent=False)
+        self.register_buffer("nibbles", nibbles, persistent=False)  # for the dense path
         self.register_buffer("scales_zeros", scales_zeros)
         self.register_buffer("bias", bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.reshape(-1, self.in_features).to(self.scales_zeros.dtype)
+        if flat.shape[0] >= DENSE_ROWS:
+            y = F.linear(flat, self.dense(), self.bias)
+            return y.reshape(*x.shape[:-1], self.out_features)
         y = torch._weight_int4pack_mm_for_cpu(flat, self.packed, GROUP, self.scales_zeros)
         if self.bias is not None:
             y = y + self.bias
         return y.reshape(*x.shape[:-1], self.out_features)
+
+    def dense(self) -> Tensor:
+        """The weight as the kernel sees it, dequantized: (q - 8) * scale + zero."""
+        q = _unpack(self.nibbles).to(self.scales_zeros.dtype)
+        q = q.reshape(self.out_features, -1, GROUP)
+        scale = self.scales_zeros[..., 0].t()[..., None]
+        zero = self.scales_zeros[..., 1].t()[..., None]
+        return ((q - 8) * scale + zero).reshape(self.out_features, self.in_features)
 
 
 def quantize_linear(linear: nn.Linear, scheme: Scheme, dtype: torch.dtype) -> dict[str, Tensor]:
@@ -136,7 +157,9 @@ def weight_bytes(model: nn.Module) -> int:
     output = getattr(model.get_output_embeddings(), "weight", None)  # type: ignore[operator]
     seen = set() if output is embedding else {id(embedding)}
     total = 0
-    for tensor in [*model.parameters(), *model.buffers()]:
+    # An int4 layer's nibbles serve only its prefill path; decode reads the packed copy.
+    buffers = [t for name, t in model.named_buffers() if not name.endswith(".nibbles")]
+    for tensor in [*model.parameters(), *buffers]:
         if id(tensor) not in seen:
             seen.add(id(tensor))
             total += tensor.numel() * tensor.element_size()
