@@ -124,26 +124,16 @@ SHAPES = {"0.5b": QWEN25_0_5B, "1.5b": QWEN25_1_5B, "3b": QWEN25_3B, "7b": QWEN2
 
 def build_tokenizer(vocab: int = TOKENIZER_VOCAB, documents: int = TOKENIZER_DOCUMENTS) -> Any:
     """Byte-level BPE on generic English, with Qwen2.5's special tokens and chat template."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
+    from panza.training import demo_corpus, demo_model
 
-    from panza.training.demo_corpus import documents as corpus
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab,
-        special_tokens=[PAD, START, EOS],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
+    return demo_model.build_tokenizer(
+        list(demo_corpus.documents(documents, seed=7)),
+        vocab,
+        specials=(PAD, START, EOS),
+        chat_template=QWEN25_CHAT_TEMPLATE,
+        eos_token=EOS,
+        pad_token=PAD,
     )
-    tok.train_from_iterator(list(corpus(documents, seed=7)), trainer)
-    fast = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
-        tokenizer_object=tok, eos_token=EOS, pad_token=PAD
-    )
-    fast.chat_template = QWEN25_CHAT_TEMPLATE
-    return fast
 
 
 def build(shape: Shape, out: Path, seed: int = 0) -> Path:

@@ -16,7 +16,6 @@ import pytest
 import torch
 
 from panza.daemon import paths
-from panza.daemon.cli import main
 from panza.daemon.config import load_config
 from panza.daemon.protocol import DraftParams
 from panza.daemon.service import Service
@@ -31,28 +30,12 @@ from panza.daemon.writer import Draft, Writer
 from panza.training import drafting, quant
 from panza.training.model import ModelSpec
 from panza.training.sampling import GREEDY
-from tests.learn.corpus import EMAILS, add_emails
 
 pytestmark = pytest.mark.integration
 
 PARAMS = DraftParams.model_validate(
     {"instruction": "Ask Tom about the cluster budget", "temperature": 0, "max_new_tokens": 12}
 )
-
-
-@pytest.fixture(scope="module")
-def trained(tiny_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A home with adapter v0001 of the tiny model (a training run is the slow part)."""
-    from tests.learn.conftest import write_config
-
-    home = tmp_path_factory.mktemp("copy") / "panza-home"
-    write_config(home, tiny_base)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PANZA_HOME", str(home))
-        with Store(paths.resolve().db_file) as store:
-            add_emails(store, EMAILS[:12])
-        assert main(["train"]) == 0
-    return home
 
 
 @pytest.fixture
@@ -244,3 +227,20 @@ def test_the_quantized_copy_generates_on(
     with torch.no_grad():
         assert torch.equal(loaded.model(ids).logits, got)
     assert drafting.load_copy(ModelSpec(str(tmp_path)), tmp_path) is None  # another base
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_on_cuda_drafts_stream_from_bf16_without_a_copy(tokenizer: Any) -> None:
+    from transformers import AutoModelForCausalLM
+
+    from panza.training.sampling import DRAFT_SAMPLING
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(tiny_config("qwen2", tokenizer))
+    draft = drafting.wrap(model.to("cuda", torch.bfloat16).eval(), tokenizer, 1, "bfloat16")
+    assert not drafting.copies_wanted(torch.device("cuda"))  # the GPU is fast enough as is
+    ids = tokenizer("Dear Tom, thank you for the report")["input_ids"]
+    pieces = list(draft.stream(ids, 8, DRAFT_SAMPLING))
+    greedy = "".join(draft.stream(ids, 8, GREEDY))
+    assert pieces and greedy == "".join(draft.stream(ids, 8, GREEDY))  # deterministic
