@@ -185,6 +185,22 @@ def models(cfg: Config) -> list[Check]:
     return out
 
 
+def compute(cfg: Config) -> Check:
+    """Which device and numeric format training and drafting get here, and why."""
+    from panza.training.errors import ModelLoadError
+    from panza.training.hardware import choose_compute
+    from panza.training.model import pick_device
+
+    try:
+        device = str(pick_device(cfg.model.device))
+    except ModelLoadError as exc:
+        return Check("compute", "FAIL", str(exc), 'set model.device = "auto"')
+    if cfg.model.dtype != "auto":
+        return Check("compute", "ok", f"{cfg.model.dtype} on {device} (set by model.dtype)")
+    path = choose_compute(device)
+    return Check("compute", "ok", f"{path.dtype} on {device}: {path.why}")
+
+
 def disk(where: Paths) -> Check:
     probe = where.data_dir
     while not probe.exists():

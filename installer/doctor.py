@@ -38,6 +38,7 @@ def run_checks(
     report(checks_install.service(layout, record, commands))
     if config is not None:
         report(*checks.models(config))
+        report(checks.compute(config))
     report(checks.disk(where))
     return done
 

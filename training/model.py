@@ -68,17 +68,17 @@ def pick_device(preference: str = "auto") -> torch.device:
 
 
 def pick_dtype(preference: str, device: torch.device) -> torch.dtype:
-    """bf16 on CUDA; fp32 elsewhere (bf16 matmuls crawl on CPUs without bf16 units, and
-    MPS mixed-precision support varies by macOS version; fp32 is always correct)."""
+    """An explicit choice as given; "auto" is bf16 where the device has bf16 units that
+    measure faster than fp32, fp32 elsewhere (see panza.training.hardware)."""
     import torch
 
     if preference != "auto":
         return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[
             preference
         ]
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    return torch.float32
+    from panza.training.hardware import choose_compute
+
+    return choose_compute(str(device)).torch_dtype()
 
 
 def load_tokenizer(spec: ModelSpec) -> Any:

@@ -80,11 +80,17 @@ def test_doctor_on_a_healthy_setup(setup: tuple[dict[str, str], Path]) -> None:
         "embedding model",
         "base model",
         "disk space",
+        "compute",
     ):
         assert checks[name].startswith(("ok ", "warn")), checks[name]
     assert "framed ping came back" in checks["host"]
     assert "dir 700, socket 600" in checks["socket"]
     assert checks["accounts"].startswith("skip")
+    from panza.training.hardware import choose_compute
+    from panza.training.model import pick_device
+
+    device = str(pick_device("auto"))
+    assert f"{choose_compute(device).dtype} on {device}: " in checks["compute"]
 
 
 def test_doctor_on_a_broken_setup_says_what_to_fix(setup: tuple[dict[str, str], Path]) -> None:

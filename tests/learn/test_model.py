@@ -14,9 +14,13 @@ from panza.training.model import Hardware, pick_device, pick_dtype, suggest_base
 TRAINING_DIR = Path(panza.training.__file__).parent
 
 
-def test_cpu_trains_in_fp32() -> None:
+def test_auto_dtype_follows_the_hardware_choice() -> None:
+    from panza.training.hardware import choose_compute
+
     assert pick_device("cpu") == torch.device("cpu")
-    assert pick_dtype("auto", torch.device("cpu")) == torch.float32
+    expected = choose_compute("cpu").torch_dtype()
+    assert pick_dtype("auto", torch.device("cpu")) == expected
+    assert pick_dtype("float32", torch.device("cpu")) == torch.float32
     assert pick_dtype("bfloat16", torch.device("cpu")) == torch.bfloat16
 
 
