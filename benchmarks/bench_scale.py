@@ -325,6 +325,7 @@ def main() -> int:
     parser.add_argument("--new-tokens", type=int, default=200)
     parser.add_argument("--skip", default="", help="comma list of: writer,quality,playback,train")
     parser.add_argument("--cuda", action="store_true")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the figures go")
     args = parser.parse_args()
     if args.child:
         kind, folder, *rest = args.child
@@ -356,8 +357,8 @@ def main() -> int:
     figures["load_average_1min_before"] = fig(round(load_before, 2), "load")
     figures["load_average_1min_after"] = fig(round(os.getloadavg()[0], 2), "load")
     text = json.dumps(figures, indent=2)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text + "\n", encoding="utf-8")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text + "\n", encoding="utf-8")
     print(text)
     return 0
 
