@@ -60,9 +60,10 @@ class _Loaded:
 class Writer:
     """Owns the generation model; one draft at a time (callers queue on :attr:`busy`)."""
 
-    def __init__(self, service: Service, quantize: bool = True) -> None:
+    def __init__(self, service: Service, quantize: bool = True, min_copy_bytes: int = -1) -> None:
         self.service = service
         self.quantize = quantize  # build and use quantized drafting copies (on a CPU)
+        self.min_copy_bytes = min_copy_bytes  # below this model size no copy (-1: the default)
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
         self._last_used = time.monotonic()
@@ -164,13 +165,14 @@ class Writer:
 
     def _start_copy(self, loaded: _Loaded) -> None:
         """After a draft with the merged model, build its quantized copy in the background."""
-        from panza.training.drafting import copies_wanted
+        from panza.training.drafting import MIN_COPY_BYTES, copies_wanted
 
         if not self.quantize or loaded.draft.quantized:
             return
         if self._copy_thread is not None and self._copy_thread.is_alive():
             return
-        if not copies_wanted(next(loaded.draft.model.parameters()).device):
+        threshold = self.min_copy_bytes if self.min_copy_bytes >= 0 else MIN_COPY_BYTES
+        if not copies_wanted(loaded.draft.model, threshold):
             return
         thread = threading.Thread(
             target=self._build_copy, args=(loaded,), name="panza-draft-copy", daemon=True

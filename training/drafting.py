@@ -37,6 +37,7 @@ SCHEME: quant.Scheme = "int4"
 WEIGHTS = "model.safetensors"
 MANIFEST = "panza_draft_copy.json"
 DEFAULT_CONTEXT = 2048
+MIN_COPY_BYTES = 256 * 2**20
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,11 @@ def copy_dir(adapter: Path, scheme: quant.Scheme = SCHEME) -> Path:
     return adapter / f"draft-{scheme}-f{COPY_FORMAT}"
 
 
-def copies_wanted(device: torch.device) -> bool:
-    """Quantized copies pay off where decoding is bound by memory bandwidth: on a CPU."""
-    return device.type == "cpu"
+def copies_wanted(model: nn.Module, min_bytes: int = MIN_COPY_BYTES) -> bool:
+    """Quantized copies pay off where decoding is bound by memory bandwidth: on a CPU, for
+    weights far larger than its caches (a model of a few MB gains nothing, loses quality)."""
+    device = next(model.parameters()).device
+    return device.type == "cpu" and quant.weight_bytes(model) >= min_bytes
 
 
 def load_merged(spec: ModelSpec, adapter: Path, version: int) -> DraftModel:

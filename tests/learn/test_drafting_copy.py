@@ -75,7 +75,7 @@ def add_version(service: Service) -> int:
 
 
 def test_copy_is_built_used_and_replaced_by_the_next_versions(service: Service) -> None:
-    writer = Writer(service)
+    writer = Writer(service, min_copy_bytes=0)
     first, pieces = write(writer)
     assert first.engine not in quant.SCHEMES and first.adapter_version == 1  # no copy yet
     assert "".join(pieces).strip() == first.text
@@ -97,8 +97,17 @@ def test_copy_is_built_used_and_replaced_by_the_next_versions(service: Service) 
     assert drafting.CopyManifest.read(drafting.copy_dir(v1.parent / "v0002")).version == 2
 
     # a fresh writer (a restarted daemon) starts on the copy at once
-    fresh, _ = write(Writer(service))
+    fresh, _ = write(Writer(service, min_copy_bytes=0))
     assert (fresh.engine, fresh.adapter_version) == ("int4", 2)
+
+
+def test_a_model_that_fits_in_cache_gets_no_copy(service: Service) -> None:
+    writer = Writer(service)  # the default threshold: the tiny model is far below it
+    draft, _ = write(writer)
+    writer.wait_for_copy(120)
+    assert draft.engine not in quant.SCHEMES
+    assert not drafting.copy_dir(adapter_path(service.store.conn, 1)).exists()
+    assert write(writer)[0].engine == draft.engine
 
 
 CRASHING_BUILD = """
@@ -131,7 +140,7 @@ def crash_while_building(service: Service, version: int) -> None:
 
 
 def test_a_crash_while_building_leaves_the_previous_copy_in_use(service: Service) -> None:
-    writer = Writer(service)
+    writer = Writer(service, min_copy_bytes=0)
     write(writer)
     writer.wait_for_copy(120)
     v1 = adapter_path(service.store.conn, 1)
@@ -139,7 +148,7 @@ def test_a_crash_while_building_leaves_the_previous_copy_in_use(service: Service
 
     crash_while_building(service, 1)  # rebuilding v1's copy
     assert {p.name: p.read_bytes() for p in drafting.copy_dir(v1).iterdir()} == before
-    draft, _ = write(Writer(service))
+    draft, _ = write(Writer(service, min_copy_bytes=0))
     assert (draft.engine, draft.adapter_version) == ("int4", 1)
 
     version = add_version(service)
@@ -154,7 +163,7 @@ def test_a_crash_while_building_leaves_the_previous_copy_in_use(service: Service
 
 
 def test_every_engine_takes_the_same_prompt_stops_and_sampling(service: Service) -> None:
-    writer = Writer(service)
+    writer = Writer(service, min_copy_bytes=0)
     seen: list[tuple[str, list[int], list[int]]] = []
     real = writer._generate
 
@@ -239,7 +248,7 @@ def test_on_cuda_drafts_stream_from_bf16_without_a_copy(tokenizer: Any) -> None:
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_config(tiny_config("qwen2", tokenizer))
     draft = drafting.wrap(model.to("cuda", torch.bfloat16).eval(), tokenizer, 1, "bfloat16")
-    assert not drafting.copies_wanted(torch.device("cuda"))  # the GPU is fast enough as is
+    assert not drafting.copies_wanted(draft.model, 0)  # the GPU is fast enough as is
     ids = tokenizer("Dear Tom, thank you for the report")["input_ids"]
     pieces = list(draft.stream(ids, 8, DRAFT_SAMPLING))
     greedy = "".join(draft.stream(ids, 8, GREEDY))
