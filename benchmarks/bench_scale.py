@@ -255,16 +255,14 @@ def playback_figures(shape: str, folder: Path) -> Figures:
 
 
 def train_figures(shape: str, folder: Path) -> Figures:
+    """RoSA and LoRA training (bf16 path vs the fp32 path) through the train engineer's
+    scale_train.py, imported here only when it is present (it is merged separately)."""
     try:
-        from scale_train import measure_training  # the train engineer's, merged separately
+        from scale_train import training_figures
     except ImportError:
         print("scale_train.py is not here yet: no training figures", file=sys.stderr)
         return {}
-    figures: Figures = {}
-    for method in ("rosa", "lora"):
-        for dtype_mode in ("fp32", "auto"):
-            for name, value in measure_training(folder, method, dtype_mode).items():
-                figures[f"{shape}_{name}"] = value
+    figures: Figures = training_figures(folder, shape)
     return figures
 
 
