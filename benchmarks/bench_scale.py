@@ -50,39 +50,7 @@ def reset_peak_rss() -> None:
         f.write("5")
 
 
-def request(tokenizer: Any, tokens: int) -> Any:
-    """Preamble + 3 retrieved emails + a 3-message thread, grown until ~`tokens` tokens."""
-    from panza.training.demo_corpus import documents
-    from panza.training.prompt import PastEmail, Request, ThreadMessage
-
-    texts = iter(documents(400, seed=3))
-    retrieved, thread = ["", "", ""], ["", "", ""]
-    profile = profile_for()
-    while True:
-        req = Request(
-            "Tell Anna I cannot come on Friday but could meet next week.",
-            tuple(
-                PastEmail(f"Re: plans {i}", t, f"2024-05-0{i + 1}") for i, t in enumerate(retrieved)
-            ),
-            tuple(ThreadMessage("Anna", t, None) for t in thread),
-        )
-        if count(tokenizer, profile, req) >= tokens:
-            return req
-        slot = min(range(6), key=lambda i: len((retrieved + thread)[i]))
-        target = retrieved if slot < 3 else thread
-        target[slot % 3] = (target[slot % 3] + " " + next(texts)).strip()
-
-
-def profile_for() -> Any:
-    from panza.training.prompt import Profile
-
-    return Profile("Ada Whitfield", "Best,\nAda", "I run a research lab in Vienna.")
-
-
-def count(tokenizer: Any, profile: Any, req: Any) -> int:
-    from panza.training.prompt import encode_prompt
-
-    return len(encode_prompt(tokenizer, profile, req, 10**6).input_ids)
+from scale_models import profile_for, request  # noqa: E402
 
 
 def load_engine(folder: Path, engine: str, tmp: Path) -> Any:
@@ -190,59 +158,6 @@ def writer_figures(shape: str, folder: Path, engines: list[str], args: Any, gbps
     return figures
 
 
-def quality_figures(engines: list[str]) -> Figures:
-    """Held-out loss of the merged trained demo adapter in each engine vs fp32."""
-    import torch
-    from bench_training import job, load_data
-
-    from panza.training import drafting
-    from panza.training.dataset import encode_records
-    from panza.training.demo_model import ensure_demo_model
-    from panza.training.evaluate import heldout_losses
-    from panza.training.job import run
-    from panza.training.model import ModelSpec
-    from panza.training.versions import heldout_summary
-
-    torch.set_num_threads(1)
-    base = ensure_demo_model(ROOT / "benchmarks" / "out" / "models")
-    train, test = load_data()
-    adapter = ROOT / "benchmarks" / "out" / "scale-demo-adapter"
-    if not (adapter / "v0001").is_dir():
-        run(job(base, adapter, 1, train, test, "rosa"), lambda e: None)
-    losses: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for engine in engines:
-            spec = ModelSpec(str(base), dtype=DTYPES.get(engine, "bfloat16"))
-            draft = drafting.load_merged(spec, adapter / "v0001", 1)
-            if engine not in DTYPES:
-                draft = drafting.build_copy(draft, spec, Path(tmp) / engine, engine)  # type: ignore[arg-type]
-            items, _ = encode_records(
-                draft.tokenizer, drafting_profile(), test, 512, with_retrieved=False
-            )
-            pad = int(draft.tokenizer.pad_token_id)
-            summary = heldout_summary(
-                heldout_losses(draft.model, items, pad), [i.key for i in items]
-            )
-            losses[engine] = float(summary["loss"])
-    tolerance = {"bf16": "<= 1.01", "int8": "<= 1.01", "int4": "<= 1.03"}
-    figures = {
-        f"demo_heldout_loss_{e}": fig(round(v, 4), "nats/token", None, round(losses["fp32"], 4))
-        for e, v in losses.items()
-    }
-    for e, v in losses.items():
-        if e != "fp32":
-            figures[f"demo_heldout_loss_{e}_over_fp32"] = fig(
-                round(v / losses["fp32"], 4), "x", tolerance.get(e), 1.0
-            )
-    return figures
-
-
-def drafting_profile() -> Any:
-    from panza.training.prompt import Profile
-
-    return Profile(name="David")
-
-
 def playback_figures(shape: str, folder: Path) -> Figures:
     runs = {e: run_child("playback", str(folder), e, "4") for e in ("fp32", "bf16")}
     fp32 = round(runs["fp32"]["emails_per_min"], 2)
@@ -266,54 +181,6 @@ def train_figures(shape: str, folder: Path) -> Figures:
     return figures
 
 
-def cuda_figures() -> Figures:
-    import torch
-
-    if not torch.cuda.is_available():
-        print("--cuda: no CUDA device here; skipped", file=sys.stderr)
-        return {}
-    from scale_models import QWEN25_7B, ensure_model
-
-    folder = ensure_model(QWEN25_7B)
-    figures: Figures = {}
-    for mode in ("bf16", "4bit"):
-        r = run_child("cuda", str(folder), mode)
-        figures[f"7b_cuda_{mode}_decode_tokens_s"] = fig(round(r["decode_tokens_s"], 2), "tokens/s")
-        figures[f"7b_cuda_{mode}_first_token_s"] = fig(round(r["first_token_s"], 3), "s")
-        figures[f"7b_cuda_{mode}_gpu_peak_gb"] = fig(round(r["gpu_peak_gb"], 2), "GB")
-    figures.update(train_figures("7b_cuda", folder))
-    return figures
-
-
-def child_cuda(folder: Path, mode: str) -> dict[str, Any]:
-    import torch
-
-    from panza.training import drafting
-    from panza.training.model import ModelSpec, load_base
-    from panza.training.prompt import encode_prompt
-    from panza.training.sampling import DRAFT_SAMPLING
-
-    base = load_base(ModelSpec(str(folder), device="cuda", load_in_4bit=mode == "4bit"))
-    draft = drafting.wrap(base.model, base.tokenizer, 1, mode)
-    ids = encode_prompt(
-        draft.tokenizer, profile_for(), request(draft.tokenizer, 1000), 10**6
-    ).input_ids
-    stamps: list[float] = []
-
-    def stamp(*_: Any) -> None:
-        torch.cuda.synchronize()
-        stamps.append(time.perf_counter())
-
-    draft.model.register_forward_hook(stamp)
-    start = time.perf_counter()
-    "".join(draft.stream(ids, 200, DRAFT_SAMPLING))
-    return {
-        "first_token_s": stamps[0] - start,
-        "decode_tokens_s": (len(stamps) - 1) / (stamps[-1] - stamps[0]),
-        "gpu_peak_gb": torch.cuda.max_memory_allocated() / 1e9,
-    }
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--child", nargs="+")
@@ -330,7 +197,7 @@ def main() -> int:
         runners = {
             "writer": lambda: child_writer(Path(folder), rest[0], int(rest[1]), int(rest[2])),
             "playback": lambda: child_playback(Path(folder), rest[0], int(rest[1])),
-            "cuda": lambda: child_cuda(Path(folder), rest[0]),
+            "cuda": lambda: __import__("scale_cuda").child_cuda(Path(folder), rest[0]),
         }
         print(json.dumps(runners[kind]()))
         return 0
@@ -341,7 +208,9 @@ def main() -> int:
     gbps = stream_bandwidth()
     figures: Figures = {"stream_read_bandwidth_gbs": fig(round(gbps, 1), "GB/s")}
     if args.cuda:
-        figures.update(cuda_figures())
+        from scale_cuda import cuda_figures
+
+        figures.update(cuda_figures(run_child, train_figures))
     for key in args.shapes.split(","):
         folder = ensure_model(SHAPES[key])
         if "writer" not in skip:
@@ -351,6 +220,8 @@ def main() -> int:
         if "train" not in skip:
             figures.update(train_figures(key, folder))
     if "quality" not in skip:
+        from scale_quality import quality_figures
+
         figures.update(quality_figures(engines))
     figures["load_average_1min_before"] = fig(round(load_before, 2), "load")
     figures["load_average_1min_after"] = fig(round(os.getloadavg()[0], 2), "load")

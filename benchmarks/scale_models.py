@@ -235,6 +235,41 @@ def stream_bandwidth(gib: float = 1.0, repeats: int = 5) -> float:
     return data.numel() * 4 / best / 1e9
 
 
+def request(tokenizer: Any, tokens: int) -> Any:
+    """Preamble + 3 retrieved emails + a 3-message thread, grown until ~`tokens` tokens."""
+    from panza.training.demo_corpus import documents
+    from panza.training.prompt import PastEmail, Request, ThreadMessage
+
+    texts = iter(documents(400, seed=3))
+    retrieved, thread = ["", "", ""], ["", "", ""]
+    profile = profile_for()
+    while True:
+        req = Request(
+            "Tell Anna I cannot come on Friday but could meet next week.",
+            tuple(
+                PastEmail(f"Re: plans {i}", t, f"2024-05-0{i + 1}") for i, t in enumerate(retrieved)
+            ),
+            tuple(ThreadMessage("Anna", t, None) for t in thread),
+        )
+        if count(tokenizer, profile, req) >= tokens:
+            return req
+        slot = min(range(6), key=lambda i: len((retrieved + thread)[i]))
+        target = retrieved if slot < 3 else thread
+        target[slot % 3] = (target[slot % 3] + " " + next(texts)).strip()
+
+
+def profile_for() -> Any:
+    from panza.training.prompt import Profile
+
+    return Profile("Ada Whitfield", "Best,\nAda", "I run a research lab in Vienna.")
+
+
+def count(tokenizer: Any, profile: Any, req: Any) -> int:
+    from panza.training.prompt import encode_prompt
+
+    return len(encode_prompt(tokenizer, profile, req, 10**6).input_ids)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("shapes", nargs="*", default=["0.5b", "1.5b"], choices=sorted(SHAPES))
