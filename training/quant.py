@@ -93,11 +93,13 @@ class Int4Linear(nn.Module):
 
     def dense(self) -> Tensor:
         """The weight as the kernel sees it, dequantized: (q - 8) * scale + zero."""
-        q = _unpack(self.nibbles).to(self.scales_zeros.dtype)
+        dtype = self.scales_zeros.dtype
+        q = torch.stack([self.nibbles & 0x0F, self.nibbles >> 4], dim=-1).to(dtype)
         q = q.reshape(self.out_features, -1, GROUP)
         scale = self.scales_zeros[..., 0].t()[..., None]
-        zero = self.scales_zeros[..., 1].t()[..., None]
-        return ((q - 8) * scale + zero).reshape(self.out_features, self.in_features)
+        low = self.scales_zeros[..., 1].t()[..., None] - 8 * scale
+        # One fused pass: q * scale + (zero - 8 * scale).
+        return torch.addcmul(low, q, scale).reshape(self.out_features, self.in_features)
 
 
 def quantize_linear(linear: nn.Linear, scheme: Scheme, dtype: torch.dtype) -> dict[str, Tensor]:
