@@ -45,6 +45,7 @@ def quality_figures(engines: list[str]) -> Figures:
             spec = ModelSpec(str(base), dtype=DTYPES.get(engine, "bfloat16"))
             draft = drafting.load_merged(spec, adapter / "v0001", 1)
             if engine not in DTYPES:
+                (Path(tmp) / engine).mkdir()
                 draft = drafting.build_copy(draft, spec, Path(tmp) / engine, engine)  # type: ignore[arg-type]
             items, _ = encode_records(
                 draft.tokenizer, drafting_profile(), test, 512, with_retrieved=False
