@@ -124,26 +124,16 @@ SHAPES = {"0.5b": QWEN25_0_5B, "1.5b": QWEN25_1_5B, "3b": QWEN25_3B, "7b": QWEN2
 
 def build_tokenizer(vocab: int = TOKENIZER_VOCAB, documents: int = TOKENIZER_DOCUMENTS) -> Any:
     """Byte-level BPE on generic English, with Qwen2.5's special tokens and chat template."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
+    from panza.training import demo_corpus, demo_model
 
-    from panza.training.demo_corpus import documents as corpus
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab,
-        special_tokens=[PAD, START, EOS],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
+    return demo_model.build_tokenizer(
+        list(demo_corpus.documents(documents, seed=7)),
+        vocab,
+        specials=(PAD, START, EOS),
+        chat_template=QWEN25_CHAT_TEMPLATE,
+        eos_token=EOS,
+        pad_token=PAD,
     )
-    tok.train_from_iterator(list(corpus(documents, seed=7)), trainer)
-    fast = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
-        tokenizer_object=tok, eos_token=EOS, pad_token=PAD
-    )
-    fast.chat_template = QWEN25_CHAT_TEMPLATE
-    return fast
 
 
 def build(shape: Shape, out: Path, seed: int = 0) -> Path:
@@ -243,6 +233,41 @@ def stream_bandwidth(gib: float = 1.0, repeats: int = 5) -> float:
         data.sum()
         best = min(best, time.perf_counter() - start)
     return data.numel() * 4 / best / 1e9
+
+
+def request(tokenizer: Any, tokens: int) -> Any:
+    """Preamble + 3 retrieved emails + a 3-message thread, grown until ~`tokens` tokens."""
+    from panza.training.demo_corpus import documents
+    from panza.training.prompt import PastEmail, Request, ThreadMessage
+
+    texts = iter(documents(400, seed=3))
+    retrieved, thread = ["", "", ""], ["", "", ""]
+    profile = profile_for()
+    while True:
+        req = Request(
+            "Tell Anna I cannot come on Friday but could meet next week.",
+            tuple(
+                PastEmail(f"Re: plans {i}", t, f"2024-05-0{i + 1}") for i, t in enumerate(retrieved)
+            ),
+            tuple(ThreadMessage("Anna", t, None) for t in thread),
+        )
+        if count(tokenizer, profile, req) >= tokens:
+            return req
+        slot = min(range(6), key=lambda i: len((retrieved + thread)[i]))
+        target = retrieved if slot < 3 else thread
+        target[slot % 3] = (target[slot % 3] + " " + next(texts)).strip()
+
+
+def profile_for() -> Any:
+    from panza.training.prompt import Profile
+
+    return Profile("Ada Whitfield", "Best,\nAda", "I run a research lab in Vienna.")
+
+
+def count(tokenizer: Any, profile: Any, req: Any) -> int:
+    from panza.training.prompt import encode_prompt
+
+    return len(encode_prompt(tokenizer, profile, req, 10**6).input_ids)
 
 
 def main(argv: list[str] | None = None) -> int:

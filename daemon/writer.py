@@ -4,7 +4,10 @@ The base model loads on the first draft and unloads after an idle time; a new
 adapter version becomes current for the next draft (a draft in progress keeps
 the model it started with). Generation uses the one prompt format of
 ``panza.training.prompt``, with the most relevant past emails and, for a
-reply, the thread. Sampling defaults: temperature 0.7, top-p 0.7, top-k 50.
+reply, the thread. Generation itself, its sampling defaults and the drafting engine live in
+``panza.training`` (``generate``, ``drafting``); this module imports neither torch nor
+transformers. On a CPU, the first draft with a new version uses the merged model; once that
+draft is done a quantized copy is built in the background, and later drafts use it.
 """
 
 from __future__ import annotations
@@ -15,18 +18,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from panza.daemon.learn import settings
 from panza.daemon.protocol import DraftParams, ProtocolError
 from panza.daemon.service import Service
-from panza.daemon.store.state import current_adapter
-from panza.training.errors import TrainingError
+from panza.daemon.store.state import adapter_path, current_adapter
+from panza.training.errors import Cancelled, TrainingError
+from panza.training.sampling import DEFAULT_MAX_NEW_TOKENS, DRAFT_SAMPLING
+
+if TYPE_CHECKING:
+    from panza.training.drafting import DraftModel
+    from panza.training.model import ModelSpec
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_NEW_TOKENS = 384
-DEFAULT_TEMPERATURE = 0.7
 # A draft asking for more tokens than the context leaves still gets at least this many.
 MIN_NEW_TOKENS = 16
 REPLY_INSTRUCTION = "Reply to the last message of the thread."
@@ -36,38 +42,47 @@ class DraftCancelled(Exception):
     """The client cancelled the draft."""
 
 
-@dataclass
-class _Loaded:
-    model: Any
-    tokenizer: Any
-    version: int
-    stop_ids: list[int]
-    load_s: float
-    context: int
-
-
 @dataclass(frozen=True)
 class Draft:
     text: str
     adapter_version: int
     retrieved: list[dict[str, Any]]
     timings: dict[str, float | None]
+    engine: str = ""
     # The tokens the draft was allowed when fewer than asked fitted in the context.
     capped_to: int | None = None
+
+
+@dataclass
+class _Loaded:
+    draft: DraftModel
+    spec: ModelSpec
+    adapter: Path
+    load_s: float
 
 
 class Writer:
     """Owns the generation model; one draft at a time (callers queue on :attr:`busy`)."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, quantize: bool = True, min_copy_bytes: int = -1) -> None:
         self.service = service
+        self.quantize = quantize  # build and use quantized drafting copies (on a CPU)
+        self.min_copy_bytes = min_copy_bytes  # below this model size no copy (-1: the default)
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
         self._last_used = time.monotonic()
+        self._copy_lock = threading.Lock()  # guards the two fields below
+        self._copy_ready: DraftModel | None = None
+        self._copy_thread: threading.Thread | None = None
 
     @property
     def loaded(self) -> bool:
         return self._loaded is not None
+
+    @property
+    def engine(self) -> str | None:
+        """What drafts now: "int4"/"int8" (a quantized copy) or a dtype; None when unloaded."""
+        return self._loaded.draft.engine if self._loaded is not None else None
 
     def unload_if_idle(self, idle_s: float) -> bool:
         """Free the model when no draft used it for ``idle_s`` seconds."""
@@ -77,10 +92,18 @@ class Writer:
             return False
         try:
             self._loaded = None
+            with self._copy_lock:
+                self._copy_ready = None
             log.info("model unloaded after %.0f idle minutes", idle_s / 60)
             return True
         finally:
             self._lock.release()
+
+    def wait_for_copy(self, timeout: float | None = None) -> None:
+        """Block until a quantized copy being built in the background is done (or failed)."""
+        thread = self._copy_thread
+        if thread is not None:
+            thread.join(timeout)
 
     def write(
         self,
@@ -94,29 +117,32 @@ class Writer:
             started = time.monotonic()
             loaded = self._ensure(notify)
             retrieved = self._retrieve(params)
-            prompt_ids, max_new = self._prompt(loaded, params, retrieved)
-            first, text = self._generate(loaded, params, prompt_ids, max_new, on_token, cancel)
-            self._last_used = time.monotonic()
-            done = time.monotonic()
+            prompt_ids, max_new = self._prompt(loaded.draft, params, retrieved)
+            first, text = self._generate(
+                loaded.draft, params, prompt_ids, max_new, on_token, cancel
+            )
+            self._last_used = done = time.monotonic()
+            self._start_copy(loaded)
         final = finish(text, self.service.config.user.signature)
         if final.startswith(text.rstrip()) and len(final) > len(text.rstrip()):
             on_token(final[len(text.rstrip()) :])  # the configured signature, streamed too
         return Draft(
             text=final,
-            adapter_version=loaded.version,
+            adapter_version=loaded.draft.version,
             retrieved=[
                 {"id": r["id"], "subject": r["subject"], "date": r["date"], "score": r["score"]}
                 for r in retrieved
             ],
             timings={
-                "load_s": round(loaded.load_s if loaded.load_s else 0.0, 3),
+                "load_s": round(loaded.load_s, 3),
                 "first_token_s": round(first - started, 3) if first else None,
                 "total_s": round(done - started, 3),
             },
+            engine=loaded.draft.engine,
             capped_to=max_new if max_new < _asked(params) else None,
         )
 
-    # --- steps --------------------------------------------------------------------------
+    # --- the model: cached, hot-swapped to a new version or to its quantized copy ----------
     def _ensure(self, notify: Callable[[str], None]) -> _Loaded:
         version = current_adapter(self.service.store.conn)
         if version is None:
@@ -125,20 +151,61 @@ class Writer:
                 "no adapter trained yet: run `panza train` (or wait for the first"
                 " scheduled training) before drafting",
             )
-        if self._loaded is not None and self._loaded.version == version:
-            self._loaded.load_s = 0.0
-            return self._loaded
+        with self._copy_lock:
+            ready, self._copy_ready = self._copy_ready, None
+        loaded = self._loaded
+        if loaded is not None and loaded.draft.version == version:
+            if ready is not None and ready.version == version:
+                loaded.draft = ready  # the quantized copy just built: same weights, faster
+                log.info("drafting with the %s copy of v%04d", ready.engine, version)
+            loaded.load_s = 0.0
+            return loaded
         self._loaded = None  # free the old model before loading the new one
-        row = self.service.store.conn.execute(
-            "SELECT path FROM adapter_versions WHERE version = ?", (version,)
-        ).fetchone()
+        path = adapter_path(self.service.store.conn, version)
         started = time.monotonic()
         notify(f"loading the model with adapter v{version:04d}")
-        self._loaded = _load(self.service, Path(row[0]), version, notify)
-        self._loaded.load_s = time.monotonic() - started
-        log.info("loaded adapter v%04d in %.1f s", version, self._loaded.load_s)
+        spec = _model_spec(self.service, notify)
+        draft = _load(spec, path, version, self.quantize)
+        self._loaded = _Loaded(draft, spec, path, time.monotonic() - started)
+        log.info("loaded adapter v%04d (%s) in %.1f s", version, draft.engine, self._loaded.load_s)
         return self._loaded
 
+    def _start_copy(self, loaded: _Loaded) -> None:
+        """After a draft with the merged model, build its quantized copy in the background."""
+        from panza.training.drafting import MIN_COPY_BYTES, copies_wanted
+
+        if not self.quantize or loaded.draft.quantized:
+            return
+        if self._copy_thread is not None and self._copy_thread.is_alive():
+            return
+        threshold = self.min_copy_bytes if self.min_copy_bytes >= 0 else MIN_COPY_BYTES
+        if not copies_wanted(loaded.draft.model, threshold):
+            return
+        thread = threading.Thread(
+            target=self._build_copy, args=(loaded,), name="panza-draft-copy", daemon=True
+        )
+        self._copy_thread = thread
+        thread.start()
+
+    def _build_copy(self, loaded: _Loaded) -> None:
+        from panza.training.drafting import build_copy
+
+        started = time.monotonic()
+        try:
+            copy = build_copy(loaded.draft, loaded.spec, loaded.adapter)
+        except Exception as exc:  # drafts go on with the merged model; the next try rebuilds
+            log.warning("could not build the quantized drafting copy: %s", exc)
+            return
+        log.info(
+            "built the %s drafting copy of v%04d in %.1f s",
+            copy.engine,
+            copy.version,
+            time.monotonic() - started,
+        )
+        with self._copy_lock:
+            self._copy_ready = copy
+
+    # --- steps --------------------------------------------------------------------------
     def _retrieve(self, params: DraftParams) -> list[dict[str, Any]]:
         query = params.instruction.strip() or REPLY_INSTRUCTION
         last = params.thread[-1].text if params.thread else None
@@ -150,7 +217,7 @@ class Writer:
         return [h.as_json() for h in hits]
 
     def _prompt(
-        self, loaded: _Loaded, params: DraftParams, retrieved: list[dict[str, Any]]
+        self, draft: DraftModel, params: DraftParams, retrieved: list[dict[str, Any]]
     ) -> tuple[list[int], int]:
         """The prompt's ids and the tokens the draft may take.
 
@@ -170,80 +237,37 @@ class Writer:
         profile = Profile(user.name, user.signature, user.facts)
         asked = _asked(params)
         try:
-            encoded = encode_prompt(loaded.tokenizer, profile, request, loaded.context - asked)
+            encoded = encode_prompt(draft.tokenizer, profile, request, draft.context - asked)
         except TrainingError:
             try:
                 encoded = encode_prompt(
-                    loaded.tokenizer, profile, request, loaded.context - MIN_NEW_TOKENS
+                    draft.tokenizer, profile, request, draft.context - MIN_NEW_TOKENS
                 )
             except TrainingError as exc:  # the instruction alone does not fit
                 raise ProtocolError("bad_request", str(exc)) from None
         ids = list(encoded.input_ids)
-        return ids, min(asked, loaded.context - len(ids))
+        return ids, min(asked, draft.context - len(ids))
 
     def _generate(
         self,
-        loaded: _Loaded,
+        draft: DraftModel,
         params: DraftParams,
         prompt_ids: list[int],
         max_new: int,
         on_token: Callable[[str], None],
         cancel: threading.Event,
     ) -> tuple[float | None, str]:
-        import torch
-        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
-
-        class _Stop(StoppingCriteria):
-            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
-                return cancel.is_set()
-
-        temperature = DEFAULT_TEMPERATURE if params.temperature is None else params.temperature
-        options: dict[str, Any] = {
-            "max_new_tokens": max_new,
-            "eos_token_id": loaded.stop_ids or None,
-            "pad_token_id": loaded.tokenizer.pad_token_id or loaded.stop_ids[0],
-            "stopping_criteria": StoppingCriteriaList([_Stop()]),
-        }
-        if temperature > 0:
-            options.update(do_sample=True, temperature=temperature, top_p=0.7, top_k=50)
-        else:
-            options.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-        streamer = TextIteratorStreamer(
-            loaded.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600
-        )
-        device = next(loaded.model.parameters()).device
-        ids = torch.tensor([prompt_ids], dtype=torch.long, device=device)
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                with torch.no_grad():
-                    loaded.model.generate(
-                        input_ids=ids,
-                        attention_mask=torch.ones_like(ids),
-                        streamer=streamer,
-                        **options,
-                    )
-            except BaseException as exc:  # surfaced below, on the caller's thread
-                failure.append(exc)
-                streamer.end()  # type: ignore[no-untyped-call]
-
-        worker = threading.Thread(target=run, name="panza-generate", daemon=True)
-        worker.start()
+        sampling = DRAFT_SAMPLING.with_temperature(params.temperature)
         first: float | None = None
         pieces: list[str] = []
-        for piece in streamer:
-            if not piece:
-                continue
-            if first is None:
-                first = time.monotonic()
-            pieces.append(piece)
-            on_token(piece)
-        worker.join()
-        if failure:
-            raise failure[0]
-        if cancel.is_set():
-            raise DraftCancelled()
+        try:
+            for piece in draft.stream(prompt_ids, max_new, sampling, cancel):
+                if first is None:
+                    first = time.monotonic()
+                pieces.append(piece)
+                on_token(piece)
+        except Cancelled:
+            raise DraftCancelled() from None
         return first, "".join(pieces)
 
 
@@ -251,25 +275,23 @@ def _asked(params: DraftParams) -> int:
     return params.max_new_tokens or DEFAULT_MAX_NEW_TOKENS
 
 
-def _load(service: Service, adapter: Path, version: int, notify: Callable[[str], None]) -> _Loaded:
-    from panza.training.model import ModelSpec, load_base
-    from panza.training.prompt import turn_suffix
-    from panza.training.rosa.methods import load
+def _model_spec(service: Service, notify: Callable[[str], None]) -> ModelSpec:
+    from panza.training.model import ModelSpec
 
     config = service.config
-    spec = settings.model_spec(config, service.paths, settings.base_name(config), notify)
-    base = load_base(ModelSpec(**spec))
-    tuned = load(base.model, adapter)
-    model = tuned.merged().eval()  # adapter folded into the weights: plain, fast layers
-    tokenizer = base.tokenizer
-    stop = tokenizer.convert_tokens_to_ids(turn_suffix(tokenizer))
-    stop_ids = [
-        i
-        for i in {tokenizer.eos_token_id, stop if isinstance(stop, int) else None}
-        if i is not None and i != tokenizer.unk_token_id
-    ]
-    context = int(getattr(model.config, "max_position_embeddings", 0) or 0) or 2048
-    return _Loaded(model, tokenizer, version, stop_ids, 0.0, context)
+    return ModelSpec(
+        **settings.model_spec(config, service.paths, settings.base_name(config), notify)
+    )
+
+
+def _load(spec: ModelSpec, adapter: Path, version: int, quantize: bool) -> DraftModel:
+    """The version's quantized copy where there is one, else the merged model."""
+    from panza.training.drafting import load_copy, load_merged
+
+    copy = load_copy(spec, adapter) if quantize else None
+    if copy is not None and copy.version == version:
+        return copy
+    return load_merged(spec, adapter, version)
 
 
 def finish(text: str, signature: str) -> str:

@@ -61,8 +61,17 @@ TINY = Size(
 )
 
 
-def build_tokenizer(texts: Sequence[str], vocab: int) -> Any:
-    """Byte-level BPE (any text encodes, no unknown tokens) with the chat template."""
+def build_tokenizer(
+    texts: Sequence[str],
+    vocab: int,
+    specials: Sequence[str] = SPECIALS,
+    chat_template: str = CHAT_TEMPLATE,
+    **roles: str,
+) -> Any:
+    """Byte-level BPE (any text encodes, no unknown tokens) with a chat template.
+
+    `roles` names the special tokens (bos_token, eos_token, pad_token); the demo's by default.
+    """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -71,15 +80,14 @@ def build_tokenizer(texts: Sequence[str], vocab: int) -> Any:
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab,
-        special_tokens=list(SPECIALS),
+        special_tokens=list(specials),
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     tok.train_from_iterator(texts, trainer)
-    fast = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
-        tokenizer_object=tok, bos_token="<|bos|>", eos_token="<|end|>", pad_token="<|pad|>"
-    )
-    fast.chat_template = CHAT_TEMPLATE
+    names = roles or {"bos_token": "<|bos|>", "eos_token": "<|end|>", "pad_token": "<|pad|>"}
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, **names)  # type: ignore[no-untyped-call]
+    fast.chat_template = chat_template
     return fast
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 from typing import Any, Literal
 
 
@@ -76,6 +77,14 @@ def add_adapter_version(
 def current_adapter(conn: sqlite3.Connection) -> int | None:
     value = get_meta(conn, "current_adapter")
     return None if value is None else int(value)
+
+
+def adapter_path(conn: sqlite3.Connection, version: int) -> Path:
+    """The folder of adapter `version` (which the store must know)."""
+    row = conn.execute("SELECT path FROM adapter_versions WHERE version = ?", (version,)).fetchone()
+    if row is None:
+        raise KeyError(f"adapter version {version} is not in the store")
+    return Path(row[0])
 
 
 def set_current_adapter(conn: sqlite3.Connection, version: int) -> None:

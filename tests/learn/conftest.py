@@ -84,3 +84,19 @@ def learn_home(panza_home: Path, tiny_base: Path) -> Path:
 def store(learn_home: Path) -> Iterator[Store]:
     with Store(paths.resolve().db_file) as s:
         yield s
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One home with adapter v0001 for a whole module (a training run is the slow part)."""
+    from panza.daemon.cli import main
+    from tests.learn.corpus import add_emails
+
+    home = tmp_path_factory.mktemp("trained") / "panza-home"
+    write_config(home, tiny_base)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PANZA_HOME", str(home))
+        with Store(paths.resolve().db_file) as store:
+            add_emails(store, EMAILS[:12])
+        assert main(["train"]) == 0
+    return home

@@ -18,32 +18,16 @@ from typing import Any
 import pytest
 
 from panza.daemon import paths
-from panza.daemon.cli import main
 from panza.daemon.client import Client
 from panza.daemon.protocol import MAX_LINE
 from panza.daemon.store import Store
 from panza.daemon.store.state import add_adapter_version, current_adapter, set_current_adapter
 from tests.daemon_process import connect_as_nobody
-from tests.learn.conftest import write_config
-from tests.learn.corpus import EMAILS, add_emails
 from tests.server.test_daemon import start, stop
 
 pytestmark = pytest.mark.integration
 
 LONG = {"instruction": "Write a long update on the project", "temperature": 0}
-
-
-@pytest.fixture(scope="module")
-def trained(tiny_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One home with adapter v0001 for the whole module (a training run is the slow part)."""
-    home = tmp_path_factory.mktemp("load") / "panza-home"
-    write_config(home, tiny_base)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PANZA_HOME", str(home))
-        with Store(paths.resolve().db_file) as store:
-            add_emails(store, EMAILS[:12])
-        assert main(["train"]) == 0
-    return home
 
 
 @pytest.fixture

@@ -1,0 +1,185 @@
+"""Weight-only quantization for drafting on a CPU, through torch's own packed CPU kernels.
+
+A decode step reads every weight once per token, so on a CPU its speed is the memory
+bandwidth divided by the bytes per weight: fewer bytes, faster drafts. Two schemes:
+
+- ``int8``: one scale per output channel (``torch._weight_int8pack_mm``);
+- ``int4``: asymmetric, one scale and zero per group of 32 inputs
+  (``torch._weight_int4pack_mm_for_cpu``), with the output matrix (the logits, the layer
+  most sensitive to rounding and the largest single one) kept in int8.
+
+Activations stay in the model's compute dtype (bf16 where the CPU has bf16 units).
+A layer whose shape a kernel cannot take (int4 needs the outputs in multiples of 16 and the
+inputs in whole groups) falls back to int8. Quantized tensors are plain tensors with a
+portable layout (int4 as two nibbles per byte); the CPU-specific packing is done at load.
+These are the kernels torchao's CPU int8/int4 weight-only configs call, without torchao.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+Scheme = Literal["int8", "int4"]
+SCHEMES: tuple[Scheme, ...] = ("int8", "int4")
+GROUP = 32
+# From this many rows (prompt tokens) on, a layer dequantizes its weight and runs a dense
+# GEMM: the packed kernels are made for decode (one row); on a 256-token prefill they are
+# 2-5x slower than dequantizing plus a bf16 GEMM (benchmarks/notes/scale.md).
+DENSE_ROWS = 32
+OUTPUT_NAMES = ("lm_head",)
+
+
+class Int8Linear(nn.Module):
+    """y = x @ (q * scale).T + bias, q int8 with one scale per output channel."""
+
+    qweight: Tensor
+    scales: Tensor
+    bias: Tensor | None
+
+    def __init__(
+        self, qweight: torch.Tensor, scales: torch.Tensor, bias: torch.Tensor | None
+    ) -> None:
+        super().__init__()
+        self.out_features, self.in_features = qweight.shape
+        self.register_buffer("qweight", qweight)
+        self.register_buffer("scales", scales)
+        self.register_buffer("bias", bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        flat = x.reshape(-1, self.in_features).to(self.scales.dtype)
+        if flat.shape[0] >= DENSE_ROWS:
+            y = F.linear(flat, self.qweight.to(flat.dtype) * self.scales[:, None], self.bias)
+            return y.reshape(*x.shape[:-1], self.out_features)
+        y = torch._weight_int8pack_mm(flat, self.qweight, self.scales)
+        if self.bias is not None:
+            y = y + self.bias
+        return y.reshape(*x.shape[:-1], self.out_features)
+
+
+class Int4Linear(nn.Module):
+    """y = x @ ((q - 8) * scale + zero).T + bias, q in 0..15, per group of GROUP inputs."""
+
+    nibbles: Tensor
+    packed: Tensor
+    scales_zeros: Tensor
+    bias: Tensor | None
+
+    def __init__(
+        self, nibbles: torch.Tensor, scales_zeros: torch.Tensor, bias: torch.Tensor | None
+    ) -> None:
+        super().__init__()
+        self.out_features, self.in_features = nibbles.shape[0], nibbles.shape[1] * 2
+        # The kernel's packing is CPU-specific, so it is made here, from the portable form.
+        packed = torch._convert_weight_to_int4pack_for_cpu(_unpack(nibbles), 1)
+        self.register_buffer("packed", packed, persistent=False)
+        self.register_buffer("nibbles", nibbles, persistent=False)  # for the dense path
+        self.register_buffer("scales_zeros", scales_zeros)
+        self.register_buffer("bias", bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        flat = x.reshape(-1, self.in_features).to(self.scales_zeros.dtype)
+        if flat.shape[0] >= DENSE_ROWS:
+            y = F.linear(flat, self.dense(), self.bias)
+            return y.reshape(*x.shape[:-1], self.out_features)
+        y = torch._weight_int4pack_mm_for_cpu(flat, self.packed, GROUP, self.scales_zeros)
+        if self.bias is not None:
+            y = y + self.bias
+        return y.reshape(*x.shape[:-1], self.out_features)
+
+    def dense(self) -> Tensor:
+        """The weight as the kernel sees it, dequantized: (q - 8) * scale + zero."""
+        dtype = self.scales_zeros.dtype
+        q = torch.stack([self.nibbles & 0x0F, self.nibbles >> 4], dim=-1).to(dtype)
+        q = q.reshape(self.out_features, -1, GROUP)
+        scale = self.scales_zeros[..., 0].t()[..., None]
+        low = self.scales_zeros[..., 1].t()[..., None] - 8 * scale
+        # One fused pass: q * scale + (zero - 8 * scale).
+        return torch.addcmul(low, q, scale).reshape(self.out_features, self.in_features)
+
+
+def quantize_linear(linear: nn.Linear, scheme: Scheme, dtype: torch.dtype) -> dict[str, Tensor]:
+    """The saved form of one quantized layer (tensor name suffix -> tensor)."""
+    w = linear.weight.detach().float()
+    out: dict[str, Tensor] = {}
+    if scheme == "int8":
+        scales = (w.abs().amax(dim=1) / 127).clamp(min=1e-10)
+        out["qweight"] = torch.round(w / scales[:, None]).clamp(-127, 127).to(torch.int8)
+        out["scales"] = scales.to(dtype)
+    else:
+        rows, cols = w.shape
+        groups = w.reshape(rows, cols // GROUP, GROUP)
+        low, high = groups.amin(dim=-1), groups.amax(dim=-1)
+        scale = ((high - low) / 15).clamp(min=1e-10)
+        q = torch.round((groups - low[..., None]) / scale[..., None]).clamp(0, 15)
+        out["nibbles"] = _pack(q.to(torch.uint8).reshape(rows, cols))
+        # The kernel computes (q - 8) * scale + zero, so the zero is the group's middle.
+        zero = low + 8 * scale
+        out["scales_zeros"] = torch.stack([scale.t(), zero.t()], dim=-1).to(dtype).contiguous()
+    if linear.bias is not None:
+        out["bias"] = linear.bias.detach().to(dtype).clone()
+    return out
+
+
+def make_layer(scheme: Scheme, tensors: dict[str, Tensor]) -> nn.Module:
+    """A quantized layer from its saved form."""
+    bias = tensors.get("bias")
+    if scheme == "int4":
+        return Int4Linear(tensors["nibbles"], tensors["scales_zeros"], bias)
+    return Int8Linear(tensors["qweight"], tensors["scales"], bias)
+
+
+def int4_fits(linear: nn.Linear) -> bool:
+    return linear.out_features % 16 == 0 and linear.in_features % GROUP == 0
+
+
+def plan(model: nn.Module, scheme: Scheme) -> dict[str, Scheme]:
+    """Which scheme each linear layer gets (by module name)."""
+    chosen: dict[str, Scheme] = {}
+    for name, module in linears(model):
+        four = scheme == "int4" and int4_fits(module) and name.split(".")[-1] not in OUTPUT_NAMES
+        chosen[name] = "int4" if four else "int8"
+    return chosen
+
+
+def replace(model: nn.Module, name: str, layer: nn.Module) -> None:
+    """Put `layer` in place of the submodule called `name`."""
+    head, _, child = name.rpartition(".")
+    setattr(model.get_submodule(head) if head else model, child, layer)
+
+
+def weight_bytes(model: nn.Module) -> int:
+    """Bytes of weights one decode step reads: all of them but the input embedding, which is
+    a row lookup (unless it is also the output matrix, tied, and so read whole)."""
+    embedding = model.get_input_embeddings().weight  # type: ignore[operator]
+    output = getattr(model.get_output_embeddings(), "weight", None)  # type: ignore[operator]
+    seen = set() if output is embedding else {id(embedding)}
+    total = 0
+    # An int4 layer's nibbles serve only its prefill path; decode reads the packed copy.
+    buffers = [t for name, t in model.named_buffers() if not name.endswith(".nibbles")]
+    for tensor in [*model.parameters(), *buffers]:
+        if id(tensor) not in seen:
+            seen.add(id(tensor))
+            total += tensor.numel() * tensor.element_size()
+    return total
+
+
+def linears(model: nn.Module) -> Iterator[tuple[str, nn.Linear]]:
+    """The plain linear layers of `model`, by module name."""
+    for name, module in model.named_modules():
+        if type(module) is nn.Linear:
+            yield name, module
+
+
+def _pack(q: torch.Tensor) -> torch.Tensor:
+    """[N, K] values 0..15 -> [N, K/2] bytes, even column in the low nibble."""
+    return (q[:, 0::2] | (q[:, 1::2] << 4)).contiguous()
+
+
+def _unpack(nibbles: torch.Tensor) -> torch.Tensor:
+    low, high = nibbles & 0x0F, nibbles >> 4
+    return torch.stack([low, high], dim=-1).reshape(nibbles.shape[0], -1).to(torch.int32)
