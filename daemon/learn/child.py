@@ -80,6 +80,7 @@ def run_job(
     ):
         with _live_lock:
             _live.add(proc)
+        watch = _PeakWatch(proc.pid)
         if niceness:
             with contextlib.suppress(OSError):  # lowering our own child's priority
                 os.setpriority(os.PRIO_PROCESS, proc.pid, niceness)
@@ -101,8 +102,9 @@ def run_job(
                     failure = event
                 else:
                     on_event(event)
-            code, peak = _wait(proc)
+            code, peak = _wait(proc, watch)
         except BaseException:
+            watch.stop()
             stop(proc)
             raise
         finally:
@@ -120,13 +122,38 @@ def run_job(
     return result
 
 
-def _wait(proc: subprocess.Popen[str]) -> tuple[int, float]:
+def _wait(proc: subprocess.Popen[str], watch: _PeakWatch) -> tuple[int, float]:
     """Reap the child: its exit code (-N for signal N) and its peak resident memory in bytes."""
     _, status, usage = os.wait4(proc.pid, 0)
+    watch.stop()
     proc.returncode = code = os.waitstatus_to_exitcode(status)
-    # ru_maxrss is in KiB on Linux and in bytes on macOS.
-    peak = float(usage.ru_maxrss) * (1 if sys.platform == "darwin" else 1024)
-    return code, peak
+    # ru_maxrss counts the forked copy of this process before exec (a daemon holding a
+    # drafting model would inflate it); /proc's VmHWM counts the child's own program only.
+    scale = 1 if sys.platform == "darwin" else 1024  # macOS: bytes; Linux: KiB
+    return code, watch.peak or float(usage.ru_maxrss) * scale
+
+
+class _PeakWatch:
+    """Samples a child's peak RSS (VmHWM) from /proc every quarter second until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        self.peak = 0.0
+        self._path = f"/proc/{pid}/status"
+        self._done = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while not self._done.wait(0.25):
+            try:
+                with open(self._path, encoding="ascii") as fh:
+                    lines = [ln for ln in fh if ln.startswith("VmHWM:")]
+            except OSError:
+                return
+            if lines:
+                self.peak = max(self.peak, float(lines[0].split()[1]) * 1024)
+
+    def stop(self) -> None:
+        self._done.set()
 
 
 def exit_message(kind: str, signum: int, peak: float, memory: float | None = None) -> str:

@@ -10,10 +10,12 @@ import pytest
 import panza.training.memory
 from panza.daemon.learn.child import TrainingJobError, exit_message, run_job
 
-# A child that holds ~300 MB, says something on stderr, then dies from `signal.argv[1]`.
+# A child that holds ~300 MB for a second, says something on stderr, then dies from
+# signal argv[1]. The parent (pytest, torch loaded) is larger: the peak must be the child's.
 DIE = (
-    "import os, sys; block = bytearray(300_000_000); block[::4096] = b'x' * len(block[::4096]);"
-    " print('Loading weights: 100%', file=sys.stderr, flush=True);"
+    "import os, sys, time; block = bytearray(300_000_000);"
+    " block[::4096] = b'x' * len(block[::4096]);"
+    " print('Loading weights: 100%', file=sys.stderr, flush=True); time.sleep(1);"
     " os.kill(os.getpid(), int(sys.argv[1]))"
 )
 
@@ -25,6 +27,9 @@ def die_by(signum: int) -> tuple[str, ...]:
 def test_a_child_killed_near_the_machines_memory_ran_out_of_memory(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import torch
+
+    torch.zeros(100_000_000).add_(1)  # this process holds 0.4 GB more than the child
     monkeypatch.setattr(panza.training.memory, "machine_memory", lambda: 0.33e9)
     with pytest.raises(TrainingJobError) as caught:
         run_job({"kind": "train"}, lambda e: None, command=die_by(signal.SIGKILL))
