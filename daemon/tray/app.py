@@ -61,11 +61,20 @@ class StatusPoller:
                 if self._client is None:
                     self._client = Client(self.socket_file, timeout=self.timeout)
                     self.connects += 1
-                    self.ping = self._client.call("ping")
+                    self.ping = self._ping(self._client)
                 return self._client.call("status")
             except (DaemonUnavailable, DaemonError, OSError, ValueError):
                 self._close()  # the daemon went away (or is restarting): reconnect next time
                 return None
+
+    @staticmethod
+    def _ping(client: Client) -> dict[str, Any] | None:
+        """The daemon's ping, or None (offers everything) from one that refuses the request:
+        an answer, even a refusal, still means the daemon is there."""
+        try:
+            return client.call("ping")
+        except DaemonError:
+            return None
 
     def close(self) -> None:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -86,11 +87,29 @@ def test_doctor_on_a_healthy_setup(setup: tuple[dict[str, str], Path]) -> None:
     assert "framed ping came back" in checks["host"]
     assert "dir 700, socket 600" in checks["socket"]
     assert checks["accounts"].startswith("skip")
-    from panza.training.hardware import choose_compute
+    assert_compute_line(checks["compute"])
+
+
+def assert_compute_line(line: str) -> None:
+    """The doctor's compute line names a format and why, and the why is this machine's: no
+    bf16 units means fp32; with them, the probe figures it shows decide (the probe is timed
+    in the doctor's own process, so this test cannot re-time it and expect the same)."""
+    from panza.training.hardware import BF16_MIN_SPEEDUP, read_cpu_info
     from panza.training.model import pick_device
 
     device = str(pick_device("auto"))
-    assert f"{choose_compute(device).dtype} on {device}: " in checks["compute"]
+    found = re.search(r"(bfloat16|float32) on (\S+): (.*)", line)
+    assert found is not None and found[2] == device, line
+    dtype, why = found[1], found[3]
+    figures = re.search(r"bf16 matmul ([\d.]+) ms vs fp32 ([\d.]+) ms", why)
+    if device == "cpu" and not read_cpu_info().bf16_units:
+        assert dtype == "float32" and "no bf16 units" in why, line
+    elif figures is not None:
+        ratio = float(figures[2]) / max(float(figures[1]), 1e-9)
+        if abs(ratio - BF16_MIN_SPEEDUP) > 0.15:  # the line rounds to 0.1 ms
+            assert dtype == ("bfloat16" if ratio > BF16_MIN_SPEEDUP else "float32"), line
+    else:  # CUDA and MPS say why in words
+        assert device != "cpu", f"the compute line gives no figures: {line}"
 
 
 def test_doctor_on_a_broken_setup_says_what_to_fix(setup: tuple[dict[str, str], Path]) -> None:

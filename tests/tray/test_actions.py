@@ -216,3 +216,26 @@ def test_draft_without_a_dialog_is_not_offered(daemon: Running) -> None:
     item = app.refresh().item(Action.DRAFT)
     assert item is not None and not item.enabled and "needs the GTK tray" in item.label
     app.poller.close()
+
+
+def test_a_daemon_that_refuses_ping_is_still_shown(tmp_path: Path) -> None:
+    """A refused ``ping`` is an answer: the daemon is there, and is assumed to offer all."""
+
+    async def status(req: Request, emit: Emit) -> dict[str, Any]:
+        return dict(replies.IDLE)
+
+    home = tmp_path / "home"
+    server = ScriptedDaemon(where(home).socket_file, {"status": status})  # no ping
+    server.start()
+    try:
+        app = TrayApp(where(home))
+        try:
+            view = app.refresh()
+        finally:
+            app.poller.close()
+        assert view.state is State.IDLE
+        item = view.item(Action.RETRAIN)
+        assert item is not None and item.enabled
+    finally:
+        server.stop()
+        server.close()
