@@ -36,7 +36,7 @@ def without_idle(settings: ImapSettings) -> IMAPClient:
     def has_capability(capability: str) -> bool:
         return capability.upper() != "IDLE" and offered(capability)
 
-    client.has_capability = has_capability  # type: ignore[method-assign]
+    vars(client)["has_capability"] = has_capability  # this instance only
     return client
 
 
