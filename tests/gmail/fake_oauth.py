@@ -1,9 +1,10 @@
 """Google's authorization and token endpoints, as far as the installed-app flow uses them.
 
-The authorization endpoint checks what Panza asks for (gmail.readonly only,
-PKCE S256, a loopback redirect, a state) and redirects with a code, as Google
-does once the user consents; the token endpoint checks the PKCE verifier
-against the challenge and hands out access and refresh tokens.
+The authorization endpoint checks what Panza asks for (gmail.readonly, or
+gmail.readonly plus gmail.compose with incremental consent, PKCE S256, a
+loopback redirect, a state) and redirects with a code, as Google does once the
+user consents; the token endpoint checks the PKCE verifier against the
+challenge and hands out access and refresh tokens carrying the granted scopes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from urllib.parse import parse_qs, unquote_plus, urlencode
 from tests.gmail.fake_server import Reply, Request, json_reply
 
 SCOPE = "https://www.googleapis.com/auth/gmail.readonly"
+COMPOSE = "https://www.googleapis.com/auth/gmail.compose"
 CLIENT_ID = "1234-panza-test.apps.googleusercontent.com"
 CLIENT_SECRET = "GOCSPX-test-client-secret"
 _LOOPBACK = re.compile(r"^http://127\.0\.0\.1:\d+/$")
@@ -28,6 +30,7 @@ _LOOPBACK = re.compile(r"^http://127\.0\.0\.1:\d+/$")
 class Grant:
     challenge: str
     redirect_uri: str
+    scope: str
 
 
 @dataclass
@@ -35,10 +38,11 @@ class FakeOAuth:
     tokens: set[str]  # access tokens the fake Gmail API accepts (shared with it)
     grants: dict[str, Grant] = field(default_factory=dict)
     refresh_tokens: set[str] = field(default_factory=set)
+    refresh_scopes: dict[str, str] = field(default_factory=dict)  # refresh token -> its scopes
     token_requests: list[dict[str, str]] = field(default_factory=list)
     auth_requests: list[dict[str, str]] = field(default_factory=list)
     deny: bool = False  # the user clicks "Cancel" on the consent screen
-    grant_scope: str = SCOPE  # what the user leaves ticked
+    grant_scope: str | None = None  # what the user leaves ticked; None: all that was asked
 
     def client_config(self, base_url: str) -> dict[str, Any]:
         """A Desktop app client JSON, as the Cloud console downloads it."""
@@ -53,9 +57,10 @@ class FakeOAuth:
             }
         }
 
-    def issue_refresh_token(self) -> str:
+    def issue_refresh_token(self, scope: str = SCOPE) -> str:
         token = "1//refresh-" + secrets.token_urlsafe(16)
         self.refresh_tokens.add(token)
+        self.refresh_scopes[token] = scope
         return token
 
     def handle(self, request: Request) -> Reply:
@@ -73,7 +78,7 @@ class FakeOAuth:
             for name, ok in (
                 ("response_type", args.get("response_type") == "code"),
                 ("client_id", args.get("client_id") == CLIENT_ID),
-                ("scope", args.get("scope") == SCOPE),
+                ("scope", _scope_ok(args)),
                 ("code_challenge_method", args.get("code_challenge_method") == "S256"),
                 ("code_challenge", len(args.get("code_challenge", "")) >= 43),
                 ("redirect_uri", bool(_LOOPBACK.match(args.get("redirect_uri", "")))),
@@ -89,8 +94,9 @@ class FakeOAuth:
             back["error"] = "access_denied"
         else:
             code = "4/code-" + secrets.token_urlsafe(12)
-            self.grants[code] = Grant(args["code_challenge"], args["redirect_uri"])
-            back.update(code=code, scope=self.grant_scope)
+            scope = args["scope"] if self.grant_scope is None else self.grant_scope
+            self.grants[code] = Grant(args["code_challenge"], args["redirect_uri"], scope)
+            back.update(code=code, scope=scope)
         return Reply(302, b"", {"Location": args["redirect_uri"] + "?" + urlencode(back)})
 
     def _token(self, request: Request) -> Reply:
@@ -105,25 +111,39 @@ class FakeOAuth:
                 return _oauth_error(400, "invalid_grant", "Bad code or code_verifier.")
             if form.get("redirect_uri") != grant.redirect_uri:
                 return _oauth_error(400, "redirect_uri_mismatch", "Bad redirect_uri.")
-            return self._tokens(refresh=self.issue_refresh_token())
+            return self._tokens(grant.scope, refresh=self.issue_refresh_token(grant.scope))
         if form.get("grant_type") == "refresh_token":
-            if form.get("refresh_token") not in self.refresh_tokens:
+            refresh = form.get("refresh_token", "")
+            if refresh not in self.refresh_tokens:
                 return _oauth_error(400, "invalid_grant", "Token has been expired or revoked.")
-            return self._tokens()
+            return self._tokens(self.refresh_scopes.get(refresh, SCOPE))
         return _oauth_error(400, "unsupported_grant_type", "")
 
-    def _tokens(self, refresh: str | None = None) -> Reply:
+    def _tokens(self, scope: str, refresh: str | None = None) -> Reply:
         access = "ya29.access-" + secrets.token_urlsafe(16)
         self.tokens.add(access)
         body = {
             "access_token": access,
             "expires_in": 3599,
-            "scope": self.grant_scope,
+            "scope": scope,
             "token_type": "Bearer",
         }
         if refresh:
             body["refresh_token"] = refresh
         return json_reply(body)
+
+
+def _scope_ok(args: dict[str, str]) -> bool:
+    """gmail.readonly alone, or with gmail.compose added by incremental consent.
+
+    Google takes the scopes space-separated, in any order; ``include_granted_scopes=true``
+    keeps what was granted before in the new token, which autodraft's request relies on.
+    """
+    asked = args.get("scope", "").split(" ")
+    if asked == [SCOPE]:
+        return True
+    incremental = args.get("include_granted_scopes") == "true"
+    return sorted(asked) == sorted([SCOPE, COMPOSE]) and incremental
 
 
 def _client_auth(request: Request, form: dict[str, str]) -> tuple[str, str]:
