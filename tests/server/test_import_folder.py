@@ -105,8 +105,12 @@ def test_events_during_an_import_and_back_to_back_files_never_fail(
     (imports / "big.mbox").write_bytes(big)
     time.sleep(0.8)  # the import has started; the same file is closed again meanwhile
     for _ in range(3):
-        with open(imports / "big.mbox", "ab"):
-            pass
+        # Reopen without creating: once the import has moved the file to done/, opening
+        # with "ab" would make a new empty big.mbox, a different (and failing) import.
+        try:
+            os.close(os.open(imports / "big.mbox", os.O_WRONLY | os.O_APPEND))
+        except FileNotFoundError:
+            break
         time.sleep(0.2)
     (imports / "small.mbox").write_bytes(small)
     settled(client, lambda s: s["emails"]["kept"] == before + big_kept + small_kept, 120)
