@@ -127,6 +127,10 @@ def load_base(spec: ModelSpec, tokenizer: Any | None = None) -> Loaded:
             raise
         model = _guarded(spec, lambda: from_pretrained(None))  # an architecture without it
     model.to(device)
+    if device.type == "cpu":
+        from panza.training.attention import use_decode_attention
+
+        use_decode_attention(model)
     return Loaded(model.eval(), tok, device, dtype, spec.name)
 
 

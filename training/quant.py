@@ -5,14 +5,20 @@ bandwidth divided by the bytes per weight: fewer bytes, faster drafts. Two schem
 
 - ``int8``: one scale per output channel (``torch._weight_int8pack_mm``);
 - ``int4``: asymmetric, one scale and zero per group of 32 inputs
-  (``torch._weight_int4pack_mm_for_cpu``), with the output matrix (the logits, the layer
-  most sensitive to rounding and the largest single one) kept in int8.
+  (``torch._weight_int4pack_mm_for_cpu``), the output matrix (the logits) included: at
+  151,936 x 1,536 it is the largest single matrix, and in int8 it took 14 of a decode
+  step's 80 ms (benchmarks/notes/scale.md); the held-out loss stays within the goal.
 
 Activations stay in the model's compute dtype (bf16 where the CPU has bf16 units).
 A layer whose shape a kernel cannot take (int4 needs the outputs in multiples of 16 and the
 inputs in whole groups) falls back to int8. Quantized tensors are plain tensors with a
 portable layout (int4 as two nibbles per byte); the CPU-specific packing is done at load.
 These are the kernels torchao's CPU int8/int4 weight-only configs call, without torchao.
+
+A prompt (many rows) is compute-bound, not bandwidth-bound, and the packed kernels are
+made for one row: a prompt runs a dense GEMM on the dequantized weight instead. With
+``dense=True`` a layer keeps that weight dequantized in memory (the compute dtype's bytes
+again) rather than dequantizing it at every prompt, which took more time than the GEMM.
 """
 
 from __future__ import annotations
@@ -27,11 +33,10 @@ from torch.nn import functional as F
 Scheme = Literal["int8", "int4"]
 SCHEMES: tuple[Scheme, ...] = ("int8", "int4")
 GROUP = 32
-# From this many rows (prompt tokens) on, a layer dequantizes its weight and runs a dense
-# GEMM: the packed kernels are made for decode (one row); on a 256-token prefill they are
-# 2-5x slower than dequantizing plus a bf16 GEMM (benchmarks/notes/scale.md).
+# From this many rows (prompt tokens) on, a layer runs a dense GEMM on its dequantized
+# weight: the packed kernels are made for decode (one row); at 1,084 rows the int4 one took
+# 176 ms per 8,960 x 1,536 layer against 74 ms for a bf16 GEMM (benchmarks/notes/scale.md).
 DENSE_ROWS = 32
-OUTPUT_NAMES = ("lm_head",)
 
 
 class Int8Linear(nn.Module):
@@ -40,37 +45,53 @@ class Int8Linear(nn.Module):
     qweight: Tensor
     scales: Tensor
     bias: Tensor | None
+    cached: Tensor | None
 
     def __init__(
-        self, qweight: torch.Tensor, scales: torch.Tensor, bias: torch.Tensor | None
+        self,
+        qweight: torch.Tensor,
+        scales: torch.Tensor,
+        bias: torch.Tensor | None,
+        dense: bool = False,
     ) -> None:
         super().__init__()
         self.out_features, self.in_features = qweight.shape
         self.register_buffer("qweight", qweight)
         self.register_buffer("scales", scales)
         self.register_buffer("bias", bias)
+        self.register_buffer("cached", self.dense() if dense else None, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.reshape(-1, self.in_features).to(self.scales.dtype)
         if flat.shape[0] >= DENSE_ROWS:
-            y = F.linear(flat, self.qweight.to(flat.dtype) * self.scales[:, None], self.bias)
+            weight = self.cached if self.cached is not None else self.dense()
+            y = F.linear(flat, weight, self.bias)
             return y.reshape(*x.shape[:-1], self.out_features)
         y = torch._weight_int8pack_mm(flat, self.qweight, self.scales)
         if self.bias is not None:
             y = y + self.bias
         return y.reshape(*x.shape[:-1], self.out_features)
 
+    def dense(self) -> Tensor:
+        """The weight as the kernel sees it, dequantized: q * scale."""
+        return self.qweight.to(self.scales.dtype) * self.scales[:, None]
+
 
 class Int4Linear(nn.Module):
     """y = x @ ((q - 8) * scale + zero).T + bias, q in 0..15, per group of GROUP inputs."""
 
-    nibbles: Tensor
+    nibbles: Tensor | None
     packed: Tensor
     scales_zeros: Tensor
     bias: Tensor | None
+    cached: Tensor | None
 
     def __init__(
-        self, nibbles: torch.Tensor, scales_zeros: torch.Tensor, bias: torch.Tensor | None
+        self,
+        nibbles: torch.Tensor,
+        scales_zeros: torch.Tensor,
+        bias: torch.Tensor | None,
+        dense: bool = False,
     ) -> None:
         super().__init__()
         self.out_features, self.in_features = nibbles.shape[0], nibbles.shape[1] * 2
@@ -80,11 +101,16 @@ class Int4Linear(nn.Module):
         self.register_buffer("nibbles", nibbles, persistent=False)  # for the dense path
         self.register_buffer("scales_zeros", scales_zeros)
         self.register_buffer("bias", bias)
+        self.register_buffer("cached", None, persistent=False)
+        if dense:
+            self.cached = self.dense()
+            self.nibbles = None  # the dequantized weight replaces them
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.reshape(-1, self.in_features).to(self.scales_zeros.dtype)
         if flat.shape[0] >= DENSE_ROWS:
-            y = F.linear(flat, self.dense(), self.bias)
+            weight = self.cached if self.cached is not None else self.dense()
+            y = F.linear(flat, weight, self.bias)
             return y.reshape(*x.shape[:-1], self.out_features)
         y = torch._weight_int4pack_mm_for_cpu(flat, self.packed, GROUP, self.scales_zeros)
         if self.bias is not None:
@@ -93,6 +119,7 @@ class Int4Linear(nn.Module):
 
     def dense(self) -> Tensor:
         """The weight as the kernel sees it, dequantized: (q - 8) * scale + zero."""
+        assert self.nibbles is not None, "a dense layer keeps its dequantized weight instead"
         dtype = self.scales_zeros.dtype
         q = torch.stack([self.nibbles & 0x0F, self.nibbles >> 4], dim=-1).to(dtype)
         q = q.reshape(self.out_features, -1, GROUP)
@@ -125,12 +152,12 @@ def quantize_linear(linear: nn.Linear, scheme: Scheme, dtype: torch.dtype) -> di
     return out
 
 
-def make_layer(scheme: Scheme, tensors: dict[str, Tensor]) -> nn.Module:
-    """A quantized layer from its saved form."""
+def make_layer(scheme: Scheme, tensors: dict[str, Tensor], dense: bool = False) -> nn.Module:
+    """A quantized layer from its saved form; `dense` keeps a dequantized weight for prompts."""
     bias = tensors.get("bias")
     if scheme == "int4":
-        return Int4Linear(tensors["nibbles"], tensors["scales_zeros"], bias)
-    return Int8Linear(tensors["qweight"], tensors["scales"], bias)
+        return Int4Linear(tensors["nibbles"], tensors["scales_zeros"], bias, dense)
+    return Int8Linear(tensors["qweight"], tensors["scales"], bias, dense)
 
 
 def int4_fits(linear: nn.Linear) -> bool:
@@ -141,8 +168,7 @@ def plan(model: nn.Module, scheme: Scheme) -> dict[str, Scheme]:
     """Which scheme each linear layer gets (by module name)."""
     chosen: dict[str, Scheme] = {}
     for name, module in linears(model):
-        four = scheme == "int4" and int4_fits(module) and name.split(".")[-1] not in OUTPUT_NAMES
-        chosen[name] = "int4" if four else "int8"
+        chosen[name] = "int4" if scheme == "int4" and int4_fits(module) else "int8"
     return chosen
 
 
@@ -159,8 +185,9 @@ def weight_bytes(model: nn.Module) -> int:
     output = getattr(model.get_output_embeddings(), "weight", None)  # type: ignore[operator]
     seen = set() if output is embedding else {id(embedding)}
     total = 0
-    # An int4 layer's nibbles serve only its prefill path; decode reads the packed copy.
-    buffers = [t for name, t in model.named_buffers() if not name.endswith(".nibbles")]
+    # Nibbles and dequantized weights serve only prompts; decode reads the packed weights.
+    prompt_only = (".nibbles", ".cached")
+    buffers = [t for name, t in model.named_buffers() if not name.endswith(prompt_only)]
     for tensor in [*model.parameters(), *buffers]:
         if id(tensor) not in seen:
             seen.add(id(tensor))

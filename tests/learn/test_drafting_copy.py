@@ -217,7 +217,8 @@ def test_the_quantized_copy_generates_on(
     spec = ModelSpec(str(tiny_base))  # its tokenizer
     copy = drafting.build_copy(merged, spec, tmp_path)
     layers = drafting.CopyManifest.read(drafting.copy_dir(tmp_path)).layers
-    assert layers["lm_head"] == "int8"
+    # The output matrix is 4-bit too where the kernel takes its shape (outputs in 16s).
+    assert layers["lm_head"] == ("int4" if model.config.vocab_size % 16 == 0 else "int8")
     assert sum(kind == "int4" for kind in layers.values()) >= 2 * 4  # attention and MLP
     if arch == "phi3":  # the fused projections are quantized whole
         assert layers["model.layers.0.self_attn.qkv_proj"] == "int4"

@@ -31,11 +31,24 @@ def test_int4_is_planned_only_where_its_kernel_fits() -> None:
     model.add_module("fits", nn.Linear(64, 32))
     model.add_module("odd_outputs", nn.Linear(64, 40))  # not a multiple of 16
     model.add_module("odd_inputs", nn.Linear(48, 32))  # not whole groups of 32
-    model.add_module("lm_head", nn.Linear(64, 32))  # the logits stay int8
+    model.add_module("lm_head", nn.Linear(64, 32))  # the logits too: the largest matrix
     assert quant.plan(model, "int4") == {
         "fits": "int4",
         "odd_outputs": "int8",
         "odd_inputs": "int8",
-        "lm_head": "int8",
+        "lm_head": "int4",
     }
     assert set(quant.plan(model, "int8").values()) == {"int8"}
+
+
+@pytest.mark.parametrize("scheme", quant.SCHEMES)
+def test_a_layer_that_keeps_its_dequantized_weight_computes_prompts_the_same(
+    scheme: quant.Scheme,
+) -> None:
+    torch.manual_seed(0)
+    saved = quant.quantize_linear(nn.Linear(64, 96), scheme, torch.bfloat16)
+    lean, dense = quant.make_layer(scheme, saved), quant.make_layer(scheme, saved, dense=True)
+    prompt = torch.randn(quant.DENSE_ROWS, 64).to(torch.bfloat16)
+    assert torch.equal(lean(prompt), dense(prompt))
+    assert torch.equal(lean(prompt[:1]), dense(prompt[:1]))  # decode: the packed kernel
+    assert lean.cached is None and dense.cached is not None  # kept once, not per prompt
