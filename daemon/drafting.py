@@ -15,7 +15,7 @@ from typing import Any
 from panza.daemon.jobs import Jobs, Progress
 from panza.daemon.learn.playback import run_playback
 from panza.daemon.learn.train import run_training
-from panza.daemon.protocol import DraftParams, ProtocolError, Request, RetrainParams
+from panza.daemon.protocol import DraftParams, Request, RetrainParams
 from panza.daemon.server import Emit
 from panza.daemon.service import Service
 from panza.daemon.store.state import add_draft
@@ -93,8 +93,6 @@ class Drafting:
         except asyncio.CancelledError:
             cancel.set()  # generation stops at its next token; the model stays loaded
             raise
-        except DraftCancelled:
-            raise ProtocolError("cancelled", "cancelled") from None
         draft_id = uuid.uuid4().hex[:16]
         with self.service.store.write() as conn:
             add_draft(

@@ -31,6 +31,18 @@ class ConfigError(UserError):
         super().__init__(full)
 
 
+class BusyError(PanzaError):
+    """The work asked for is already running (a sync, a training run); try again later."""
+
+
+class NotReadyError(PanzaError):
+    """What the request needs is not there yet (no adapter trained)."""
+
+
+class WorkCancelled(PanzaError):
+    """The work was cancelled before it finished; nothing was kept."""
+
+
 class StoreError(PanzaError):
     """The state database cannot be opened, migrated or written."""
 

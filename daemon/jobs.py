@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from panza.daemon.protocol import ProtocolError
+from panza.daemon.errors import BusyError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -73,7 +73,7 @@ class Jobs:
     ) -> T:
         """Run ``fn(progress)`` in a thread; raise ``busy`` if ``name`` is already running."""
         if self.is_running(name):
-            raise ProtocolError("busy", f"{name} is already running")
+            raise BusyError(f"{name} is already running")
         loop = asyncio.get_running_loop()
         state = self.states.setdefault(name, JobState(name))
         state.running, state.started_at, state.last_error = True, time.time(), None

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from panza.daemon.errors import PanzaError
+
 VERSION = 1
 MAX_LINE = 1 << 20  # 1 MiB per request line
 TOO_DEEP = "JSON nested too deeply; a request needs only a few levels"
@@ -27,7 +29,7 @@ ErrorCode = Literal[
 ]
 
 
-class ProtocolError(Exception):
+class ProtocolError(PanzaError):
     """A request that cannot be served; carries the reply's error code."""
 
     def __init__(self, code: ErrorCode, message: str, request_id: str | None = None) -> None:

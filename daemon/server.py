@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from panza.daemon.config import ServerConfig
-from panza.daemon.errors import PanzaError, UserError
+from panza.daemon.errors import BusyError, NotReadyError, PanzaError, UserError, WorkCancelled
 from panza.daemon.paths import ensure_run_dir
 from panza.daemon.peer import peer_uid
 from panza.daemon.protocol import (
     MAX_LINE,
+    ErrorCode,
     ProtocolError,
     Request,
     encode,
@@ -221,20 +222,30 @@ class Server:
         except asyncio.CancelledError:
             await conn.send(reply_error(req.id, "cancelled", "cancelled"))
             return
-        except ProtocolError as exc:
-            await conn.send(reply_error(req.id, exc.code, exc.message))
-            return
-        except UserError as exc:
-            await conn.send(reply_error(req.id, "bad_request", str(exc)))
-            return
         except PanzaError as exc:
-            await conn.send(reply_error(req.id, "unavailable", str(exc)))
+            await conn.send(reply_error(req.id, reply_code(exc), str(exc)))
             return
         except Exception:
             log.exception("request %s (%s) failed", req.id, req.method)
             await conn.send(reply_error(req.id, "internal", "internal error; see the daemon log"))
             return
         await conn.send(reply_ok(req.id, result))
+
+
+# The protocol's code for each kind of error a handler may raise; the first match wins.
+_CODES: tuple[tuple[type[PanzaError], ErrorCode], ...] = (
+    (WorkCancelled, "cancelled"),
+    (BusyError, "busy"),
+    (NotReadyError, "not_ready"),
+    (UserError, "bad_request"),
+)
+
+
+def reply_code(exc: PanzaError) -> ErrorCode:
+    """The error code a client gets for ``exc``: errors become replies only here."""
+    if isinstance(exc, ProtocolError):
+        return exc.code
+    return next((code for kind, code in _CODES if isinstance(exc, kind)), "unavailable")
 
 
 def _forget(tasks: dict[str, asyncio.Task[None]], request_id: str, _task: object) -> None:

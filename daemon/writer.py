@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from panza.daemon.errors import NotReadyError, UserError, WorkCancelled
 from panza.daemon.learn import settings
-from panza.daemon.protocol import DraftParams, ProtocolError
+from panza.daemon.protocol import DraftParams
 from panza.daemon.service import Service
 from panza.daemon.store.state import adapter_path, current_adapter
 from panza.training.errors import Cancelled, TrainingError
@@ -38,7 +39,7 @@ MIN_NEW_TOKENS = 16
 REPLY_INSTRUCTION = "Reply to the last message of the thread."
 
 
-class DraftCancelled(Exception):
+class DraftCancelled(WorkCancelled):
     """The client cancelled the draft."""
 
 
@@ -146,8 +147,7 @@ class Writer:
     def _ensure(self, notify: Callable[[str], None]) -> _Loaded:
         version = current_adapter(self.service.store.conn)
         if version is None:
-            raise ProtocolError(
-                "not_ready",
+            raise NotReadyError(
                 "no adapter trained yet: run `panza train` (or wait for the first"
                 " scheduled training) before drafting",
             )
@@ -244,7 +244,7 @@ class Writer:
                     draft.tokenizer, profile, request, draft.context - MIN_NEW_TOKENS
                 )
             except TrainingError as exc:  # the instruction alone does not fit
-                raise ProtocolError("bad_request", str(exc)) from None
+                raise UserError(str(exc)) from exc
         ids = list(encoded.input_ids)
         return ids, min(asked, draft.context - len(ids))
 
@@ -267,7 +267,7 @@ class Writer:
                 pieces.append(piece)
                 on_token(piece)
         except Cancelled:
-            raise DraftCancelled() from None
+            raise DraftCancelled("cancelled") from None
         return first, "".join(pieces)
 
 

@@ -12,12 +12,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from panza.daemon.errors import PanzaError
 from panza.native_host.ids import CHROME_EXTENSION_ID, chrome_origin
 
 _HEADER = struct.Struct("=I")
 
 
-class HostCheckError(Exception):
+class HostCheckError(PanzaError):
     """The host did not start or did not answer with a well-formed frame."""
 
 

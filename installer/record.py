@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from panza.daemon.atomic import atomic_write_bytes
 from panza.daemon.paths import PRIVATE_DIR
+from panza.training.atomic import atomic_write_bytes
 
 Outcome = Literal["created", "updated", "unchanged"]
 VERSION = 1

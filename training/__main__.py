@@ -56,11 +56,6 @@ def main(argv: list[str]) -> int:
         _emit({"event": "error", "kind": exc.kind, "message": str(exc)})
         return 1
     except Exception as exc:  # report anything else as one event, details on stderr
-        if type(exc).__module__.startswith("panza.training.rosa"):
-            # An adapter folder that does not fit, a bad RoSA setting (RosaError; checked
-            # by module so that jobs without torch do not import it).
-            _emit({"event": "error", "kind": "adapter", "message": str(exc)})
-            return 1
         traceback.print_exc()
         _emit({"event": "error", "kind": "internal", "message": f"{type(exc).__name__}: {exc}"})
         return 1

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from panza.training.atomic import fsync_path
 from panza.training.errors import VersionError
 
 MANIFEST = "panza_version.json"
@@ -83,21 +84,12 @@ def publish(staging: Path, final: Path) -> None:
     """fsync everything in `staging`, then rename it to `final` (which must not exist)."""
     for path in sorted(staging.rglob("*")):
         if path.is_file():
-            with open(path, "rb") as f:
-                os.fsync(f.fileno())
-    _fsync_dir(staging)
+            fsync_path(path)
+    fsync_path(staging)
     if final.exists():
         raise VersionError(f"{final} already exists; versions are never overwritten")
     os.rename(staging, final)
-    _fsync_dir(final.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(final.parent)
 
 
 def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:

@@ -9,7 +9,6 @@ shows it) until the config changes.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -17,7 +16,8 @@ from datetime import UTC, datetime
 from panza.daemon.autodraft.engine import DraftFn
 from panza.daemon.config import Config
 from panza.daemon.errors import AuthError, PanzaError
-from panza.daemon.sources.imap_conn import RetryPolicy, describe, is_transient
+from panza.daemon.sources.imap_conn import describe, is_transient
+from panza.daemon.sources.retry import RetryPolicy
 from panza.daemon.store import Store
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class LoopWatcher:
                     log.exception("autodraft for %s failed", self.name)
                 failures += 1
                 self.error = describe(exc)
-                pause = self.policy.delay(min(failures, 8), random.random())
+                pause = self.policy.delay(min(failures, 8))
                 log.warning("autodraft for %s: %s; again in %.0f s", self.name, self.error, pause)
                 self.stopping.wait(pause)
 

@@ -17,12 +17,12 @@ from pydantic import ValidationError
 
 from panza.daemon.cli import context
 from panza.daemon.client import Client, DaemonUnavailable
-from panza.daemon.errors import PanzaError, UserError
+from panza.daemon.errors import UserError
 from panza.daemon.mail.clean import CleanRules
 from panza.daemon.mail.parse import parse_message
 from panza.daemon.mail.quotes import split_quoted
 from panza.daemon.mail.signature import strip_signature
-from panza.daemon.protocol import DraftParams, ProtocolError, Request
+from panza.daemon.protocol import DraftParams, Request
 
 
 def register(sub: Any) -> None:
@@ -119,7 +119,5 @@ def draft_in_process(params: dict[str, Any], on_event: Any) -> dict[str, Any]:
         jobs = Jobs(workers=1)
         try:
             return asyncio.run(go(Drafting(service, Writer(service), jobs)))
-        except ProtocolError as exc:
-            raise PanzaError(exc.message) from None
         finally:
             jobs.shutdown()

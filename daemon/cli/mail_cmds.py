@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from panza.daemon.atomic import atomic_write_text
 from panza.daemon.cli import context
 from panza.daemon.cli.progress import Progress
 from panza.daemon.errors import UserError
 from panza.daemon.ingest import MBOX_ACCOUNT, ingest, mbox_mails
 from panza.daemon.mail.clean import CleanRules
 from panza.daemon.store import InsertResult, iter_emails
+from panza.training.atomic import atomic_write_text
 
 # Below this size starting worker processes costs more than it saves.
 PARALLEL_FROM_BYTES = 4 << 20

@@ -10,12 +10,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from panza.daemon import paths, secrets
-from panza.daemon.atomic import atomic_write_text
 from panza.daemon.cli import context
 from panza.daemon.config import UserConfig, render_effective
 from panza.daemon.config.load import parse_config
 from panza.daemon.config.starter import starter_config
 from panza.daemon.errors import ConfigError, UserError
+from panza.training.atomic import atomic_write_text
 from panza.training.model import suggest_base_model
 
 

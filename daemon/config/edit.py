@@ -8,10 +8,10 @@ from typing import Any
 
 import tomlkit
 
-from panza.daemon.atomic import atomic_write_text
 from panza.daemon.config.load import load_config, parse_config
 from panza.daemon.config.schema import Config
 from panza.daemon.errors import ConfigError, UserError
+from panza.training.atomic import atomic_write_text
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import tomlkit
 
-from panza.daemon.atomic import atomic_write_text
 from panza.daemon.errors import ConfigError, SecretsError
+from panza.training.atomic import atomic_write_text
 
 log = logging.getLogger(__name__)
 

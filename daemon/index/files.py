@@ -26,9 +26,9 @@ from typing import Any
 
 import hnswlib
 
-from panza.daemon.atomic import atomic_write_bytes, fsync_dir
 from panza.daemon.errors import IndexStoreError
-from panza.daemon.index.hnsw import SPACE, IndexParams, VectorIndex
+from panza.daemon.index.hnsw import SPACE, IndexParams, Snapshot, VectorIndex
+from panza.training.atomic import atomic_write_bytes, replace_atomically
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -58,30 +58,18 @@ def _save(index: VectorIndex, directory: Path) -> dict[str, Any]:
     with _locked(directory, fcntl.LOCK_EX):
         gen = _next_generation(directory)
         index_name, entries_name = f"hnsw-{gen:06d}.bin", f"entries-{gen:06d}.json"
-        tmp = directory / f".{index_name}.{os.getpid()}.tmp"
-        try:
-            snap = index.save_to(tmp)
-            # hnswlib writes through an unchecked ofstream: a full disk leaves a short file.
-            size = tmp.stat().st_size
-            if size != snap.expected_bytes:
-                raise IndexStoreError(
-                    f"writing the index to {directory} stopped short ({size} of"
-                    f" {snap.expected_bytes} bytes): is the disk full?"
-                )
-            _fsync_file(tmp)
-            os.chmod(tmp, 0o600)
-            index_sha = _sha256(tmp)
-            os.replace(tmp, directory / index_name)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-            raise
+        snaps: list[Snapshot] = []
+        replace_atomically(
+            directory / index_name, lambda tmp: snaps.append(_write_index(index, tmp, directory))
+        )
+        snap, size = snaps[0], snaps[0].expected_bytes
+        index_sha = _sha256(directory / index_name)
         entries = json.dumps(
             {"live": sorted(snap.live.items()), "deleted": sorted(snap.deleted)},
             separators=(",", ":"),
         ).encode()
+        # Each write syncs the folder: both generation files are durable before the manifest.
         atomic_write_bytes(directory / entries_name, entries)
-        fsync_dir(directory)  # both generation files are durable before the manifest names them
         manifest = {
             "format": FORMAT,
             "generation": gen,
@@ -216,12 +204,16 @@ def _locked(directory: Path, mode: int) -> Iterator[None]:
         os.close(fd)
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _write_index(index: VectorIndex, tmp: Path, directory: Path) -> Snapshot:
+    snap = index.save_to(tmp)
+    # hnswlib writes through an unchecked ofstream: a full disk leaves a short file.
+    size = tmp.stat().st_size
+    if size != snap.expected_bytes:
+        raise IndexStoreError(
+            f"writing the index to {directory} stopped short ({size} of"
+            f" {snap.expected_bytes} bytes): is the disk full?"
+        )
+    return snap
 
 
 def _sha256(path: Path) -> str:

@@ -9,10 +9,9 @@ from panza.daemon.learn.child import (
 )
 from panza.daemon.learn.evaluate import run_eval
 from panza.daemon.learn.playback import PlaybackOutcome, pending, run_playback
-from panza.daemon.learn.train import BusyError, TrainOutcome, adopt_orphans, run_training
+from panza.daemon.learn.train import TrainOutcome, adopt_orphans, run_training
 
 __all__ = [
-    "BusyError",
     "JobCancelledError",
     "ModelMissingError",
     "PlaybackOutcome",

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from panza.daemon.config import Config
-from panza.daemon.errors import PanzaError, UserError
+from panza.daemon.errors import BusyError, UserError
 from panza.daemon.learn import child, records, settings
 from panza.daemon.learn.records import Retriever
 from panza.daemon.learn.retrieval import index_retriever
@@ -30,10 +30,6 @@ from panza.training.errors import VersionError
 
 log = logging.getLogger(__name__)
 OnEvent = Callable[[dict[str, Any]], None]
-
-
-class BusyError(PanzaError):
-    """Another training run holds the adapters folder."""
 
 
 @dataclass(frozen=True)

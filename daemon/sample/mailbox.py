@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
-from panza.daemon.atomic import atomic_write_bytes, atomic_write_text
 from panza.daemon.sample.persona import (
     CLOSINGS,
     CONTACTS,
@@ -30,6 +29,7 @@ from panza.daemon.sample.persona import (
     SHORT,
     TOPICS,
 )
+from panza.training.atomic import atomic_write_bytes, atomic_write_text
 
 __all__ = ["PERSONA", "SampleMessage", "generate", "write_mbox", "write_truth"]
 

@@ -34,7 +34,7 @@ from panza.daemon.ingest import Cursor, RawMail, ingest_batch
 from panza.daemon.sources import gmail_auth
 from panza.daemon.sources.contract import SyncContext
 from panza.daemon.sources.gmail_api import BATCH_LIMIT, GmailClient, HistoryExpired, build_client
-from panza.daemon.sources.gmail_retry import RetryPolicy
+from panza.daemon.sources.retry import RetryPolicy
 from panza.daemon.store import EmailRecord, InsertResult, insert_emails
 from panza.daemon.store.emails import known_ids
 from panza.daemon.store.state import get_cursor

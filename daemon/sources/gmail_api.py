@@ -4,7 +4,7 @@ The client is built from the static discovery document with ``http=`` always
 given, so google-api-python-client never fetches discovery or looks for default
 credentials, and with an ``api_endpoint`` (Google's, or a test server's).
 Retries are ours rather than ``execute(num_retries=)``: the same bound and the
-same injectable sleep (:mod:`gmail_retry`) then cover single calls, whole
+same injectable sleep (:mod:`retry`) then cover single calls, whole
 batches and single items of a batch.
 """
 
@@ -22,7 +22,8 @@ from googleapiclient.http import BatchHttpRequest
 
 from panza.daemon.errors import AuthError, SourceError
 from panza.daemon.sources.gmail_history import HISTORY_TYPES, SentChanges, sent_changes
-from panza.daemon.sources.gmail_retry import Failure, RetryPolicy
+from panza.daemon.sources.gmail_retry import Failure
+from panza.daemon.sources.retry import RetryPolicy
 
 DEFAULT_ENDPOINT = "https://gmail.googleapis.com/"
 # The discovery document's batchPath. new_batch_http_request() joins it to the
@@ -126,7 +127,7 @@ class GmailClient:
             pending = retry
             if attempt + 1 < self.retry.attempts:
                 after = max((failures[i].retry_after or 0.0) for i in retry)
-                self.retry.sleep(self.retry.delay(attempt, after))
+                self.retry.sleep(self.retry.delay(attempt + 1, after))
         raise self._gave_up(failures[pending[0]], "fetching messages")
 
     def _batch(
@@ -171,7 +172,7 @@ class GmailClient:
             if failure.verdict != "retry":
                 raise self._error(failure, what, gone)
             if attempt + 1 < self.retry.attempts:
-                self.retry.sleep(self.retry.delay(attempt, failure.retry_after))
+                self.retry.sleep(self.retry.delay(attempt + 1, failure.retry_after))
         raise self._gave_up(failure, what)
 
     def _error(

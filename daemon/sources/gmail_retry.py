@@ -1,17 +1,14 @@
-"""What a failed Gmail API call calls for, and how long to wait before trying again.
+"""What a failed Gmail API call calls for.
 
 Pure functions of the HTTP status and Google's error body (guides/handle-errors):
-429, 5xx and the rate-limit 403s are retried with exponential backoff and jitter;
+429, 5xx and the rate-limit 403s are retried (:class:`~panza.daemon.sources.retry.RetryPolicy`);
 401 means the sign-in was refused; 404 means gone; anything else is reported.
 """
 
 from __future__ import annotations
 
 import json
-import random
 import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,23 +18,6 @@ Verdict = Literal["retry", "auth", "gone", "fail"]
 _RETRY_STATUSES = frozenset({408, 429})
 _RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 _ADDRESS = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently a failing call is retried; ``sleep`` is a test seam."""
-
-    attempts: int = 6
-    base: float = 1.0
-    cap: float = 32.0
-    sleep: Callable[[float], None] = time.sleep
-    rand: Callable[[], float] = random.random
-
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        """Exponential backoff with jitter in its upper half; a server's Retry-After wins."""
-        step = min(self.cap, self.base * 2.0**attempt)
-        wait = step / 2 + self.rand() * step / 2
-        return max(wait, min(retry_after, self.cap)) if retry_after else wait
 
 
 @dataclass(frozen=True)

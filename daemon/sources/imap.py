@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import imaplib
 import logging
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from imapclient import IMAPClient
@@ -25,7 +24,6 @@ from panza.daemon.ingest import Cursor, RawMail, ingest_batch
 from panza.daemon.sources.contract import SyncContext
 from panza.daemon.sources.imap_conn import (
     Connector,
-    RetryPolicy,
     close,
     drop,
     open_session,
@@ -46,6 +44,7 @@ from panza.daemon.sources.imap_folders import choose_sent_folder, folder_names
 from panza.daemon.sources.imap_gone import adopt_by_content, drop_gone, renumber_known
 from panza.daemon.sources.imap_items import as_int, as_utc, fetched_message_id, oversized
 from panza.daemon.sources.imap_login import AccountLogin
+from panza.daemon.sources.retry import RetryPolicy
 from panza.daemon.store import InsertResult
 from panza.daemon.store.state import get_cursor
 
@@ -65,7 +64,6 @@ def sync_account(
     *,
     connect: Connector = open_session,
     policy: RetryPolicy | None = None,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> InsertResult:
     """One sync pass over the account's Sent folder (registered in ``SYNCERS``)."""
     if not isinstance(ctx.account, ImapAccount):
@@ -87,7 +85,6 @@ def sync_account(
         policy or RetryPolicy(),
         where=f"{ctx.account.host}:{ctx.account.port}",
         progress=lambda: folder_sync.commits,
-        sleep=sleep,
     )
     return folder_sync.total
 

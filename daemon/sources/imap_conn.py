@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import imaplib
 import logging
-import random
 import re
 import socket
 import ssl
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import LoginError
 
 from panza.daemon.errors import AuthError, SourceError, UserError
+from panza.daemon.sources.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -198,28 +197,12 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:200]
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently to retry: ``attempts`` in a row without progress."""
-
-    attempts: int = 6
-    base_s: float = 0.5
-    cap_s: float = 30.0
-
-    def delay(self, failure: int, rand: float) -> float:
-        """Capped exponential backoff with "equal jitter": between half and all of the step."""
-        step = min(self.cap_s, self.base_s * 2.0 ** max(0, failure - 1))
-        return float(step * (0.5 + rand / 2))
-
-
 def with_retry(
     attempt: Callable[[], T],
     policy: RetryPolicy,
     *,
     where: str,
     progress: Callable[[], int] = lambda: 0,
-    sleep: Callable[[float], None] = time.sleep,
-    rand: Callable[[], float] = random.random,
 ) -> T:
     """Run ``attempt`` until it succeeds, retrying transient faults.
 
@@ -241,6 +224,6 @@ def with_retry(
                 raise SourceError(
                     f"cannot reach {where} after {failures} attempts: {describe(exc)}"
                 ) from None
-            pause = policy.delay(failures, rand())
+            pause = policy.delay(failures)
             log.warning("IMAP %s: %s; retrying in %.1fs", where, describe(exc), pause)
-            sleep(pause)
+            policy.sleep(pause)

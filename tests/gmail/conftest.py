@@ -24,7 +24,7 @@ from panza.daemon.config.starter import starter_config
 from panza.daemon.mail.clean import CleanRules
 from panza.daemon.sample import PERSONA, SampleMessage, generate
 from panza.daemon.sources import gmail_auth
-from panza.daemon.sources.gmail_retry import RetryPolicy
+from panza.daemon.sources.retry import RetryPolicy
 from panza.daemon.store import Store
 from panza.daemon.sync import Progress, SyncContext
 from tests.gmail.fake_gmail import FakeGmail
@@ -130,7 +130,7 @@ class Sleeps:
         self.delays.append(seconds)
 
     def policy(self, attempts: int = 4) -> RetryPolicy:
-        return RetryPolicy(attempts=attempts, base=0.5, cap=4.0, sleep=self)
+        return RetryPolicy(attempts=attempts, base_s=0.5, cap_s=4.0, sleep=self)
 
 
 @pytest.fixture

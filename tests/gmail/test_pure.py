@@ -12,7 +12,8 @@ from panza.daemon.errors import AuthError, UserError
 from panza.daemon.secrets import set_secret
 from panza.daemon.sources import gmail_auth
 from panza.daemon.sources.gmail import decode_raw, internal_date
-from panza.daemon.sources.gmail_retry import RetryPolicy, classify, error_message
+from panza.daemon.sources.gmail_retry import classify, error_message
+from panza.daemon.sources.retry import RetryPolicy
 
 
 def body(status: int, reason: str, message: str = "") -> bytes:
@@ -52,12 +53,12 @@ def test_error_messages_are_short_and_mask_addresses() -> None:
 
 
 def test_backoff_doubles_with_jitter_and_honours_retry_after() -> None:
-    low = RetryPolicy(base=1.0, cap=32.0, rand=lambda: 0.0)
-    high = RetryPolicy(base=1.0, cap=32.0, rand=lambda: 0.999999)
-    assert [low.delay(n) for n in range(7)] == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 16.0]
-    assert [round(high.delay(n)) for n in range(7)] == [1, 2, 4, 8, 16, 32, 32]
-    assert low.delay(0, retry_after=10.0) == 10.0
-    assert low.delay(0, retry_after=3600.0) == 32.0  # a server cannot park us for an hour
+    low = RetryPolicy(base_s=1.0, cap_s=32.0, rand=lambda: 0.0)
+    high = RetryPolicy(base_s=1.0, cap_s=32.0, rand=lambda: 0.999999)
+    assert [low.delay(n) for n in range(1, 8)] == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 16.0]
+    assert [round(high.delay(n)) for n in range(1, 8)] == [1, 2, 4, 8, 16, 32, 32]
+    assert low.delay(1, retry_after=10.0) == 10.0
+    assert low.delay(1, retry_after=3600.0) == 32.0  # a server cannot park us for an hour
 
 
 @pytest.mark.parametrize(

@@ -13,19 +13,20 @@ from imapclient.exceptions import LoginError
 from panza.daemon.errors import AuthError, SourceError, UserError
 from panza.daemon.sources.imap_conn import (
     ImapSettings,
-    RetryPolicy,
     is_transient,
     login,
     server_text,
     with_retry,
 )
 from panza.daemon.sources.imap_oauth import OAuthToken
+from panza.daemon.sources.retry import RetryPolicy
 
 
 def test_backoff_is_exponential_capped_and_jittered() -> None:
-    policy = RetryPolicy(attempts=10, base_s=0.5, cap_s=8.0)
-    lows = [policy.delay(n, 0.0) for n in range(1, 8)]
-    highs = [policy.delay(n, 1.0) for n in range(1, 8)]
+    low = RetryPolicy(attempts=10, base_s=0.5, cap_s=8.0, rand=lambda: 0.0)
+    high = RetryPolicy(attempts=10, base_s=0.5, cap_s=8.0, rand=lambda: 1.0)
+    lows = [low.delay(n) for n in range(1, 8)]
+    highs = [high.delay(n) for n in range(1, 8)]
     assert highs == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
     assert lows == [h / 2 for h in highs]  # jitter never drops below half the step
 
@@ -78,7 +79,8 @@ class Flaky:
 def test_transient_faults_are_retried_with_growing_pauses() -> None:
     pauses: list[float] = []
     flaky = Flaky(ConnectionRefusedError(), imaplib.IMAP4.abort("EOF"), TimeoutError())
-    result = with_retry(flaky, RetryPolicy(), where="h:993", sleep=pauses.append, rand=lambda: 1.0)
+    policy = RetryPolicy(sleep=pauses.append, rand=lambda: 1.0)
+    result = with_retry(flaky, policy, where="h:993")
     assert result == "done" and flaky.calls == 4
     assert pauses == [0.5, 1.0, 2.0]
 
@@ -87,7 +89,7 @@ def test_auth_failure_is_never_retried() -> None:
     pauses: list[float] = []
     flaky = Flaky(AuthError("refused"))
     with pytest.raises(AuthError):
-        with_retry(flaky, RetryPolicy(), where="h:993", sleep=pauses.append)
+        with_retry(flaky, RetryPolicy(sleep=pauses.append), where="h:993")
     assert flaky.calls == 1 and pauses == []
 
 
@@ -95,7 +97,7 @@ def test_gives_up_after_the_attempts_with_a_clear_error() -> None:
     pauses: list[float] = []
     flaky = Flaky(*[ConnectionRefusedError(111, "Connection refused")] * 10)
     with pytest.raises(SourceError) as err:
-        with_retry(flaky, RetryPolicy(attempts=4), where="h:993", sleep=pauses.append)
+        with_retry(flaky, RetryPolicy(attempts=4, sleep=pauses.append), where="h:993")
     assert flaky.calls == 4 and len(pauses) == 3
     assert str(err.value).startswith("cannot reach h:993 after 4 attempts: ConnectionRefusedError")
 
@@ -112,8 +114,8 @@ def test_progress_between_faults_restarts_the_count() -> None:
         return "done"
 
     pauses: list[float] = []
-    policy = RetryPolicy(attempts=3)
-    result = with_retry(attempt, policy, where="h", progress=lambda: done[0], sleep=pauses.append)
+    policy = RetryPolicy(attempts=3, sleep=pauses.append)
+    result = with_retry(attempt, policy, where="h", progress=lambda: done[0])
     assert result == "done" and len(pauses) == 6
     assert max(pauses) <= policy.base_s  # never escalated: every pass made progress
 

@@ -7,8 +7,9 @@ import threading
 
 import pytest
 
+from panza.daemon.errors import BusyError
 from panza.daemon.jobs import Jobs, Progress
-from panza.daemon.protocol import ProtocolError
+from panza.daemon.server import reply_code
 
 
 def test_job_stays_running_when_its_requester_is_cancelled() -> None:
@@ -29,9 +30,9 @@ def test_job_stays_running_when_its_requester_is_cancelled() -> None:
         with pytest.raises(asyncio.CancelledError):
             await first
         assert jobs.is_running("sync")
-        with pytest.raises(ProtocolError) as info:
+        with pytest.raises(BusyError) as info:
             await jobs.run("sync", work)
-        assert info.value.code == "busy"
+        assert reply_code(info.value) == "busy"
         release.set()
         for _ in range(100):
             if not jobs.is_running("sync"):

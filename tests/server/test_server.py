@@ -14,9 +14,17 @@ from typing import Any
 
 import pytest
 
-from panza.daemon.errors import UserError
+from panza.daemon.errors import (
+    BusyError,
+    ConfigError,
+    NotReadyError,
+    PanzaError,
+    StoreError,
+    UserError,
+)
 from panza.daemon.protocol import MAX_LINE, ProtocolError, Request
-from panza.daemon.server import AlreadyRunning, Emit, Server, peer_uid
+from panza.daemon.server import AlreadyRunning, Emit, Server, peer_uid, reply_code
+from panza.daemon.writer import DraftCancelled
 from tests.daemon_process import connect_as_nobody
 
 
@@ -280,3 +288,18 @@ def test_stop_with_a_client_connected_is_quiet(
         h.close()
     assert h.cancelled.is_set()
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (DraftCancelled("cancelled"), "cancelled"),
+        (BusyError("sync is already running"), "busy"),
+        (NotReadyError("no adapter trained yet"), "not_ready"),
+        (ConfigError("config.toml is invalid"), "bad_request"),
+        (ProtocolError("too_large", "request over 1 MiB"), "too_large"),
+        (StoreError("cannot open panza.db"), "unavailable"),
+    ],
+)
+def test_each_kind_of_error_becomes_its_reply_code(error: PanzaError, code: str) -> None:
+    assert reply_code(error) == code

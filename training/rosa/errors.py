@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from panza.training.errors import TrainingError
 
-class RosaError(Exception):
-    """Base class of every error raised by panza.training.rosa."""
+
+class RosaError(TrainingError):
+    """Base of every error panza.training.rosa raises: an adapter or a setting that does not fit."""
+
+    kind = "adapter"
 
 
 class RosaConfigError(RosaError, ValueError):

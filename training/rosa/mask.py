@@ -20,7 +20,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 from torch.utils.hooks import RemovableHandle
 
-from panza.training.rosa._files import replace_atomically
+from panza.training.atomic import replace_atomically
 from panza.training.rosa.config import GradMode
 from panza.training.rosa.errors import AdapterFormatError, MaskError
 from panza.training.rosa.layer import RosaLinear

@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol
 from safetensors.torch import load_model, save_model
 from torch import nn
 
-from panza.training.rosa._files import replace_atomically
+from panza.training.atomic import replace_atomically
 from panza.training.rosa.config import ALL_LINEAR, RosaConfig
 from panza.training.rosa.errors import AdapterFormatError, RosaConfigError
 from panza.training.rosa.model import RosaModel

@@ -28,7 +28,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
-from panza.training.rosa._files import replace_atomically
+from panza.training.atomic import replace_atomically
 from panza.training.rosa.config import RosaConfig
 from panza.training.rosa.errors import AdapterFormatError
 from panza.training.rosa.model import RosaModel
