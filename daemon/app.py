@@ -13,13 +13,12 @@ import logging
 import logging.handlers
 import os
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from panza.daemon import paths as panza_paths
 from panza.daemon.autodraft.part import Autodraft
+from panza.daemon.background import Background
 from panza.daemon.config import load_config
 from panza.daemon.drafting import Drafting
 from panza.daemon.errors import ConfigError
@@ -27,18 +26,15 @@ from panza.daemon.folder_import import FolderImports
 from panza.daemon.handlers import Handlers
 from panza.daemon.jobs import Jobs
 from panza.daemon.learn import child
-from panza.daemon.learn.playback import run_playback
+from panza.daemon.routines import Routines
 from panza.daemon.schedule import Schedules
-from panza.daemon.server import AlreadyRunning, Server
+from panza.daemon.server import AlreadyRunning, Handler, Server
 from panza.daemon.service import Service
 from panza.daemon.store import Store
-from panza.daemon.sync import SyncOutcome
 from panza.daemon.watch import Watcher
 from panza.daemon.writer import Writer
 
 log = logging.getLogger("panza.daemon")
-RETRY_TRAIN_S = 3600
-PLAYBACK_NICENESS = 10
 LOG_BACKUPS = 3
 
 
@@ -83,11 +79,10 @@ def setup_logging(logs_dir: Path, verbose: bool = False) -> None:
 class Daemon:
     """The running daemon; :meth:`run` returns after SIGTERM/SIGINT or :meth:`stop`."""
 
-    def __init__(self, where: panza_paths.Paths, extra_handlers: dict[str, Any] | None = None):
+    def __init__(self, where: panza_paths.Paths, extra_handlers: dict[str, Handler] | None = None):
         self.paths = where
         self.extra_handlers = extra_handlers or {}
         self._stop: asyncio.Event | None = None
-        self._tasks: set[asyncio.Future[None]] = set()
         self.ready = asyncio.Event()
 
     def stop(self) -> None:
@@ -99,137 +94,82 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
-        with instance_lock(self.paths.run_dir), Store(self.paths.db_file) as store:
-            child.reopen()  # a daemon run earlier in this process closed the door
-            config = load_config(self.paths.config_file)
-            service = Service(self.paths, config, store)
-            jobs = Jobs()
-            drafting = Drafting(service, Writer(service), jobs)
-            autodraft = Autodraft(service, drafting, loop)
-            service.status_parts["autodraft"] = autodraft.status
-            schedules = Schedules(
-                sync=lambda: self._scheduled_sync(service, jobs),
-                retrain=lambda: self._scheduled_retrain(service, jobs, drafting),
-                housekeeping=lambda: self._housekeeping(service, drafting),
-            )
-            handlers = Handlers(
-                service,
-                jobs,
-                on_pause=schedules.pause,
-                on_resume=lambda: _resume(schedules, autodraft),
-                on_stop=self.stop,
-                on_synced=lambda outcomes: self._after_sync(service, jobs, outcomes),
-                extra={"draft": drafting.draft, "retrain": drafting.retrain, **self.extra_handlers},
-            )
-            server = Server(
-                self.paths.socket_file,
-                handlers.table(),
-                stall_s=lambda: service.config.server.client_stall_seconds,
-            )
-            imports = FolderImports(service, jobs)
-            watcher = Watcher(
-                loop,
-                self.paths.config_file,
-                self.paths.import_dir,
-                on_config=lambda: self._reload(service, schedules, autodraft),
-                on_mbox=imports.add,
-            )
-            await server.start()
-            try:
-                schedules.start(config.schedule)
-                imports.start()
-                try:
-                    watcher.start()
-                    try:
-                        autodraft.apply()
-                        log.info("ready on %s", self.paths.socket_file)
-                        self.ready.set()
-                        await self._stop.wait()
-                        log.info("stopping")
-                    finally:
-                        # Off the loop: a watcher may be waiting for a draft the loop runs.
-                        await asyncio.to_thread(autodraft.stop)
-                        drafting.close()
-                        watcher.stop()
-                finally:
-                    await imports.stop()
-                    schedules.stop()
-            finally:
-                # A training or playback child must not outlive us: stop it first (its job
-                # then fails without publishing, so the current adapter stays as it was),
-                # and a job still preparing one never starts it.
-                stopped = await asyncio.to_thread(child.stop_all)
-                if stopped:
-                    log.info("stopped %d training/playback child process(es)", stopped)
-                await server.stop()
-                jobs.shutdown()
+        async with contextlib.AsyncExitStack() as parts:  # stops them in reverse order
+            await self._start(parts, loop)
+            log.info("ready on %s", self.paths.socket_file)
+            self.ready.set()
+            await self._stop.wait()
+            log.info("stopping")
         log.info("stopped")
 
-    async def _scheduled_sync(self, service: Service, jobs: Jobs) -> None:
-        if service.paused or not service.config.accounts or jobs.is_running("sync"):
-            return
-        try:
-            outcomes = await jobs.run("sync", lambda progress: service.sync(progress))
-        except Exception:
-            log.exception("scheduled sync failed")
-            return
-        self._after_sync(service, jobs, outcomes)
+    async def _start(
+        self, parts: contextlib.AsyncExitStack, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        """Start the parts in order, each with its stop pushed onto ``parts``."""
+        where = self.paths
+        parts.enter_context(instance_lock(where.run_dir))
+        store = parts.enter_context(Store(where.db_file))
+        child.reopen()  # a daemon run earlier in this process closed the door
+        service = Service(where, load_config(where.config_file), store)
+        jobs = Jobs()
+        parts.callback(jobs.shutdown)
+        drafting = Drafting(service, Writer(service), jobs)
+        autodraft = Autodraft(service, drafting, loop)
+        service.status_parts["autodraft"] = autodraft.status
+        background = Background()
+        routines = Routines(service, jobs, drafting, background.spawn)
+        schedules = Schedules(routines.sync, routines.retrain, routines.housekeeping)
+        handlers = Handlers(
+            service,
+            jobs,
+            on_pause=schedules.pause,
+            on_resume=lambda: _resume(schedules, autodraft),
+            on_stop=self.stop,
+            on_synced=routines.after_sync,
+            extra={"draft": drafting.draft, "retrain": drafting.retrain, **self.extra_handlers},
+        )
+        server = Server(
+            where.socket_file,
+            handlers.table(),
+            stall_s=lambda: service.config.server.client_stall_seconds,
+        )
+        await server.start()
+        parts.push_async_callback(server.stop)
+        parts.push_async_callback(_stop_children)
+        schedules.start(service.config.schedule)
+        parts.callback(schedules.stop)
+        await parts.enter_async_context(background)
+        parts.callback(background.cancel)
+        imports = FolderImports(service, jobs)
+        background.spawn(imports.run(), "folder imports")
+        watcher = Watcher(
+            loop,
+            where.config_file,
+            where.import_dir,
+            on_config=lambda: _reload(service, schedules, autodraft),
+            on_mbox=imports.add,
+        )
+        watcher.start()
+        parts.callback(watcher.stop)
+        parts.callback(drafting.close)
+        # Off the loop: a watcher may be waiting for a draft the loop runs.
+        parts.push_async_callback(asyncio.to_thread, autodraft.stop)
+        autodraft.apply()
 
-    def _after_sync(self, service: Service, jobs: Jobs, outcomes: list[SyncOutcome]) -> None:
-        """New kept mail gets its playback instruction in the background, after the index.
 
-        A failure is logged and shown in status (the ``playback`` job's last error); the
-        sync itself has already succeeded. Not while paused (a sync the user asks for still
-        runs then): the next sync or training after ``resume`` plays these back.
-        """
-        if service.paused or not sum(o.result.kept for o in outcomes):
-            return
-        if jobs.is_running("playback") or jobs.is_running("train"):
-            return  # training plays back first anyway; a running playback takes these too
+async def _stop_children() -> None:
+    """A training or playback child must not outlive us: stop it first (its job then fails
+    without publishing, so the current adapter stays as it was), and a job still preparing
+    one never starts it."""
+    stopped = await asyncio.to_thread(child.stop_all)
+    if stopped:
+        log.info("stopped %d training/playback child process(es)", stopped)
 
-        def play(progress: Any) -> dict[str, Any]:
-            played = run_playback(
-                service.store,
-                service.config,
-                service.paths,
-                progress=lambda d, t: progress("playback", d, t),
-                niceness=PLAYBACK_NICENESS,
-            )
-            return {"written": played.written, "failed": dict(played.failed)}
 
-        async def go() -> None:
-            try:
-                await jobs.run("playback", play, summarize=lambda r: r)
-            except Exception as exc:
-                log.warning("playback after sync failed: %s", exc)
-
-        task = asyncio.ensure_future(go())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _scheduled_retrain(self, service: Service, jobs: Jobs, drafting: Drafting) -> None:
-        # Never while the user waits for a draft; the next trigger tries again. After a
-        # failure (no base model configured, say) wait an hour rather than retry each minute.
-        if service.paused or drafting.drafting or jobs.is_running("train"):
-            return
-        last = jobs.states.get("train")
-        if last and last.last_error and time.time() - (last.finished_at or 0) < RETRY_TRAIN_S:
-            return
-        try:
-            await jobs.run("train", lambda progress: drafting.learn(progress))
-        except Exception as exc:
-            log.warning("scheduled training did not complete: %s", exc)
-
-    async def _housekeeping(self, service: Service, drafting: Drafting) -> None:
-        """Each minute: unload an idle model; retrain once enough new mail came in."""
-        drafting.writer.unload_if_idle(service.config.schedule.model_idle_minutes * 60)
-        if service.new_since_last_training() >= service.config.schedule.retrain_after_new:
-            await self._scheduled_retrain(service, drafting.jobs, drafting)
-
-    def _reload(self, service: Service, schedules: Schedules, autodraft: Autodraft) -> None:
-        with contextlib.suppress(ConfigError):  # logged and shown in status; old config kept
-            schedules.apply(service.reload_config().schedule)
-            autodraft.apply()
+def _reload(service: Service, schedules: Schedules, autodraft: Autodraft) -> None:
+    with contextlib.suppress(ConfigError):  # logged and shown in status; old config kept
+        schedules.apply(service.reload_config().schedule)
+        autodraft.apply()
 
 
 def _resume(schedules: Schedules, autodraft: Autodraft) -> None:

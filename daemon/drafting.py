@@ -18,6 +18,7 @@ from panza.daemon.learn.train import run_training
 from panza.daemon.protocol import DraftParams, Request, RetrainParams
 from panza.daemon.server import Emit
 from panza.daemon.service import Service
+from panza.daemon.store import Store
 from panza.daemon.store.state import add_draft
 from panza.daemon.writer import Draft, DraftCancelled, Writer
 
@@ -93,27 +94,7 @@ class Drafting:
         except asyncio.CancelledError:
             cancel.set()  # generation stops at its next token; the model stays loaded
             raise
-        draft_id = uuid.uuid4().hex[:16]
-        with self.service.store.write() as conn:
-            add_draft(
-                conn,
-                draft_id,
-                params.mode,
-                params.instruction,
-                draft.text,
-                subject=params.subject,
-                adapter_version=draft.adapter_version,
-                retrieved=draft.retrieved,
-                timings=dict(draft.timings),
-            )
-        return {
-            "draft_id": draft_id,
-            "text": draft.text,
-            "adapter_version": draft.adapter_version,
-            "retrieved": draft.retrieved,
-            "timings": draft.timings,
-            "capped_to": draft.capped_to,
-        }
+        return save_draft(self.service.store, params, draft)
 
     def preempt(self) -> None:
         """Stop the background draft in progress at its next token (it starts over later)."""
@@ -151,8 +132,8 @@ class Drafting:
     def close(self) -> None:
         self._background_pool.shutdown(wait=False, cancel_futures=True)
 
-    def learn(self, progress: Progress, full: bool = False) -> dict[str, Any]:
-        """Playback for emails without an instruction, then a training run (blocking)."""
+    def play_back(self, progress: Progress) -> dict[str, Any]:
+        """An instruction for each kept email without one, in a child process (blocking)."""
         service = self.service
         progress("playback", 0, None)
         played = run_playback(
@@ -162,6 +143,12 @@ class Drafting:
             progress=lambda d, t: progress("playback", d, t),
             niceness=TRAIN_NICENESS,
         )
+        return {"written": played.written, "failed": dict(played.failed)}
+
+    def learn(self, progress: Progress, full: bool = False) -> dict[str, Any]:
+        """Playback for emails without an instruction, then a training run (blocking)."""
+        service = self.service
+        played = self.play_back(progress)
 
         def on_event(event: dict[str, Any]) -> None:
             kind = event.get("event")
@@ -184,9 +171,34 @@ class Drafting:
         return {
             "status": outcome.status,
             "version": outcome.version,
-            "playback": {"written": played.written, "failed": dict(played.failed)},
+            "playback": played,
             "heldout": outcome.result.get("heldout"),
         }
+
+
+def save_draft(store: Store, params: DraftParams, draft: Draft) -> dict[str, Any]:
+    """Store a finished draft (for feedback later) and return the ``draft`` method's result."""
+    draft_id = uuid.uuid4().hex[:16]
+    with store.write() as conn:
+        add_draft(
+            conn,
+            draft_id,
+            params.mode,
+            params.instruction,
+            draft.text,
+            subject=params.subject,
+            adapter_version=draft.adapter_version,
+            retrieved=draft.retrieved,
+            timings=draft.timings,
+        )
+    return {
+        "draft_id": draft_id,
+        "text": draft.text,
+        "adapter_version": draft.adapter_version,
+        "retrieved": draft.retrieved,
+        "timings": draft.timings,
+        "capped_to": draft.capped_to,
+    }
 
 
 def _lower_priority() -> None:

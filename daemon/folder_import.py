@@ -1,14 +1,14 @@
 """Imports of mbox files dropped into the import folder: one at a time, failures kept.
 
 The watcher says when a file is complete; this queues it (once, however many events
-arrive), imports it as the ``import`` job, and keeps what went wrong per file name for
-``status`` until that file imports cleanly. Nothing escapes as an unretrieved task error.
+arrive), imports it as the ``import`` job (:meth:`FolderImports.run`, one of the daemon's
+background tasks), and keeps what went wrong per file name for ``status`` until that file
+imports cleanly. Nothing escapes as an unretrieved task error.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from pathlib import Path
 
@@ -28,16 +28,6 @@ class FolderImports:
         self.retry_s = retry_s
         self._queue: asyncio.Queue[Path] = asyncio.Queue()
         self._queued: set[Path] = set()
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="folder-imports")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     def add(self, path: Path) -> None:
         """Import ``path`` after what is queued; a path already waiting is not queued twice."""
@@ -45,7 +35,8 @@ class FolderImports:
             self._queued.add(path)
             self._queue.put_nowait(path)
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
+        """Import queued files in turn until cancelled."""
         while True:
             path = await self._queue.get()
             self._queued.discard(path)

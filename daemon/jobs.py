@@ -47,6 +47,11 @@ class JobState:
     last_error: str | None = None
     last_result: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def failed_at(self) -> float | None:
+        """When the last run ended in an error; None when it succeeded (or never ran)."""
+        return self.finished_at if self.last_error else None
+
 
 class Jobs:
     """Runs named jobs in threads; a second start of a running job is ``busy``."""
@@ -54,7 +59,6 @@ class Jobs:
     def __init__(self, workers: int = 4) -> None:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="panza-job")
         self.states: dict[str, JobState] = {}
-        self._sending: set[asyncio.Future[None]] = set()
 
     def running(self) -> list[str]:
         return [name for name, s in self.states.items() if s.running]
@@ -71,13 +75,18 @@ class Jobs:
         request_id: str | None = None,
         summarize: Callable[[T], dict[str, Any]] | None = None,
     ) -> T:
-        """Run ``fn(progress)`` in a thread; raise ``busy`` if ``name`` is already running."""
+        """Run ``fn(progress)`` in a thread; raise ``busy`` if ``name`` is already running.
+
+        With ``emit`` and ``request_id``, progress streams to the requester in order while
+        it waits; when it stops waiting the job runs on, and only ``status`` shows it.
+        """
         if self.is_running(name):
             raise BusyError(f"{name} is already running")
         loop = asyncio.get_running_loop()
         state = self.states.setdefault(name, JobState(name))
         state.running, state.started_at, state.last_error = True, time.time(), None
         state.stage, state.done, state.total, state.eta_s = "starting", 0, None, None
+        events: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
 
         def progress(stage: str, done: int, total: int | None, eta_s: float | None = None) -> None:
             state.stage, state.done, state.total, state.eta_s = stage, done, total, eta_s
@@ -91,11 +100,12 @@ class Jobs:
                 }
                 if eta_s is not None:
                     message["eta_s"] = eta_s
-                loop.call_soon_threadsafe(self._send, emit, message)
+                loop.call_soon_threadsafe(events.put_nowait, message)
 
         def finished(fut: asyncio.Future[T]) -> None:
             # Runs when the thread is done, not when the requester stops waiting: a job
             # whose client went away is still running until its thread returns.
+            events.put_nowait(None)  # after every progress message the thread queued
             state.running, state.finished_at = False, time.time()
             if fut.cancelled():
                 state.last_error = "cancelled"
@@ -106,13 +116,10 @@ class Jobs:
 
         future: asyncio.Future[T] = loop.run_in_executor(self._pool, fn, progress)
         future.add_done_callback(finished)
+        if emit is not None:
+            while (message := await events.get()) is not None:
+                await emit(message)
         return await asyncio.shield(future)
-
-    def _send(self, emit: Emit, message: dict[str, Any]) -> None:
-        # Keep a reference until sent: the loop holds tasks only weakly.
-        task = asyncio.ensure_future(emit(message))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         return {name: asdict(s) for name, s in self.states.items()}

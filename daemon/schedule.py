@@ -1,7 +1,8 @@
 """The daemon's schedules (APScheduler): periodic sync, and the retraining trigger.
 
 One instance per job, missed runs coalesced, a grace period for a machine
-that slept; pause stops them all, resume starts them again.
+that slept; pause stops them all, resume starts them again. What each run does
+is in :mod:`panza.daemon.routines`; the rules of when are here.
 """
 
 from __future__ import annotations
@@ -18,6 +19,18 @@ from panza.daemon.config import ScheduleConfig
 log = logging.getLogger(__name__)
 Job = Callable[[], Awaitable[None]]
 _DEFAULTS = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 600}
+RETRY_TRAIN_S = 3600.0
+
+
+def retry_wait_over(failed_at: float | None, now: float, wait_s: float = RETRY_TRAIN_S) -> bool:
+    """May a scheduled training start, ``failed_at`` being when the last one failed (None: it
+    did not)? After a failure (no base model configured, say) wait an hour, not a minute."""
+    return failed_at is None or now - failed_at >= wait_s
+
+
+def retrain_for_new_mail(new_kept: int, threshold: int) -> bool:
+    """Housekeeping retrains early once this much new kept mail came in since the last one."""
+    return new_kept >= threshold
 
 
 class Schedules:

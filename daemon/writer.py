@@ -18,12 +18,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from panza.daemon.config import Config
 from panza.daemon.errors import NotReadyError, UserError, WorkCancelled
+from panza.daemon.index.retrieve import Retrieved
 from panza.daemon.learn import settings
+from panza.daemon.paths import Paths
 from panza.daemon.protocol import DraftParams
-from panza.daemon.service import Service
+from panza.daemon.store import Store
 from panza.daemon.store.state import adapter_path, current_adapter
 from panza.training.errors import Cancelled, TrainingError
 from panza.training.sampling import DEFAULT_MAX_NEW_TOKENS, DRAFT_SAMPLING
@@ -54,6 +57,18 @@ class Draft:
     capped_to: int | None = None
 
 
+class Host(Protocol):
+    """What the writer reads from its owner (the daemon's Service, or ``panza draft``)."""
+
+    @property
+    def paths(self) -> Paths: ...
+    @property
+    def config(self) -> Config: ...  # read at each draft: a reload applies to the next
+    @property
+    def store(self) -> Store: ...
+    def retrieve(self, query: str, last_message: str | None = None) -> list[Retrieved]: ...
+
+
 @dataclass
 class _Loaded:
     draft: DraftModel
@@ -65,7 +80,7 @@ class _Loaded:
 class Writer:
     """Owns the generation model; one draft at a time (callers queue on :attr:`busy`)."""
 
-    def __init__(self, service: Service, quantize: bool = True, min_copy_bytes: int = -1) -> None:
+    def __init__(self, service: Host, quantize: bool = True, min_copy_bytes: int = -1) -> None:
         self.service = service
         self.quantize = quantize  # build and use quantized drafting copies (on a CPU)
         self.min_copy_bytes = min_copy_bytes  # below this model size no copy (-1: the default)
@@ -275,7 +290,7 @@ def _asked(params: DraftParams) -> int:
     return params.max_new_tokens or DEFAULT_MAX_NEW_TOKENS
 
 
-def _model_spec(service: Service, notify: Callable[[str], None]) -> ModelSpec:
+def _model_spec(service: Host, notify: Callable[[str], None]) -> ModelSpec:
     from panza.training.model import ModelSpec
 
     config = service.config

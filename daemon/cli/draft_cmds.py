@@ -1,15 +1,18 @@
-"""``panza draft``: a draft streamed from the running daemon, or written in-process without one.
+"""``panza draft``: a draft streamed from the running daemon, or written here without one.
 
-Both paths run the same code: :class:`panza.daemon.drafting.Drafting` over a
-:class:`panza.daemon.writer.Writer`; in-process it is built on the store here.
+Both paths draft with :class:`panza.daemon.writer.Writer`; without a daemon it runs in this
+process on the local store and index (no server, jobs or queue), and the draft is stored
+as the daemon stores it.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +20,16 @@ from pydantic import ValidationError
 
 from panza.daemon.cli import context
 from panza.daemon.client import Client, DaemonUnavailable
+from panza.daemon.config import Config
 from panza.daemon.errors import UserError
+from panza.daemon.index import EmailIndex, Retrieved, load_embedder, retrieve
 from panza.daemon.mail.clean import CleanRules
 from panza.daemon.mail.parse import parse_message
 from panza.daemon.mail.quotes import split_quoted
 from panza.daemon.mail.signature import strip_signature
-from panza.daemon.protocol import DraftParams, Request
+from panza.daemon.paths import Paths
+from panza.daemon.protocol import DraftParams
+from panza.daemon.store import Store
 
 
 def register(sub: Any) -> None:
@@ -69,19 +76,23 @@ def cmd_draft(args: argparse.Namespace) -> int:
     if args.temperature is not None:
         params["temperature"] = args.temperature
     try:
-        DraftParams.model_validate(params)  # the daemon checks again; this says why early
+        parsed = DraftParams.model_validate(params)  # the daemon checks again; this says why early
     except ValidationError as exc:
         raise UserError("; ".join(str(e["msg"]) for e in exc.errors())) from None
 
-    def on_event(event: dict[str, Any]) -> None:
-        if event.get("event") == "token" and not args.json:
-            sys.stdout.write(str(event.get("text", "")))
+    def show(text: str) -> None:
+        if not args.json:
+            sys.stdout.write(text)
             sys.stdout.flush()
+
+    def on_event(event: dict[str, Any]) -> None:
+        if event.get("event") == "token":
+            show(str(event.get("text", "")))
 
     try:
         client = Client(context.current_paths().socket_file, timeout=None)
     except DaemonUnavailable:
-        result = draft_in_process(params, on_event)
+        result = draft_here(parsed, show)
     else:
         with client:
             result = client.call("draft", params, on_event)
@@ -97,27 +108,27 @@ def cmd_draft(args: argparse.Namespace) -> int:
     return 0
 
 
-def draft_in_process(params: dict[str, Any], on_event: Any) -> dict[str, Any]:
-    """The daemon's draft path (Service, Writer, Drafting) run here, on the local store."""
-    from panza.daemon.drafting import Drafting
-    from panza.daemon.jobs import Jobs
-    from panza.daemon.service import Service
+@dataclass(frozen=True)
+class _Here:
+    """What the writer reads, in this process: the local store, config and index."""
+
+    paths: Paths
+    config: Config
+    store: Store
+
+    def retrieve(self, query: str, last_message: str | None = None) -> list[Retrieved]:
+        models = self.config.model
+        embedder = load_embedder(models.embedding, models.allow_download, models.device)
+        index = EmailIndex(self.paths.index_dir, embedder)
+        return retrieve(index, self.store.conn, query, last_message=last_message)
+
+
+def draft_here(params: DraftParams, on_token: Callable[[str], None]) -> dict[str, Any]:
+    """Draft with the writer in this process (no daemon), streaming each piece to ``on_token``."""
+    from panza.daemon.drafting import save_draft
     from panza.daemon.writer import Writer
 
-    where = context.current_paths()
-    config = context.config()
-    request = Request(id="local", method="draft", params=DraftParams.model_validate(params))
-
-    async def emit(message: dict[str, Any]) -> None:
-        on_event(message)
-
-    async def go(drafting: Drafting) -> dict[str, Any]:
-        return await drafting.draft(request, emit)
-
     with context.open_store() as store:
-        service = Service(where, config, store)
-        jobs = Jobs(workers=1)
-        try:
-            return asyncio.run(go(Drafting(service, Writer(service), jobs)))
-        finally:
-            jobs.shutdown()
+        writer = Writer(_Here(context.current_paths(), context.config(), store))
+        draft = writer.write(params, on_token, threading.Event())
+        return save_draft(store, params, draft)

@@ -106,7 +106,7 @@ def add_draft(
     subject: str = "",
     adapter_version: int | None = None,
     retrieved: list[dict[str, Any]] | None = None,
-    timings: dict[str, float] | None = None,
+    timings: dict[str, float | None] | None = None,
 ) -> None:
     conn.execute(
         "INSERT INTO drafts (id, mode, instruction, subject, text, adapter_version, retrieved,"

@@ -1,4 +1,4 @@
-"""The CLI clients of the daemon: `panza draft` (through the daemon and in-process),
+"""The CLI clients of the daemon: `panza draft` (through the daemon, and without one),
 `retrain`, `pause`, `resume`, and SIGTERM during training stopping the child."""
 
 from __future__ import annotations
@@ -84,22 +84,44 @@ def test_clients_say_how_to_start_the_daemon(
         assert "daemon is not running" in err and "panza daemon" in err, command
 
 
-def test_draft_in_process_then_through_the_daemon(
+def test_draft_without_a_daemon_runs_the_writer_here(
     trained_home: Path,  # noqa: F811
-    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # No daemon: the same Drafting/Writer path runs here and streams to stdout.
-    assert main(["draft", "Ask Tom about the cluster budget", *FAST]) == 0
-    out = capsys.readouterr().out
-    stored = drafts()
+    # No daemon: the writer streams to stdout from this process; no part of the server
+    # (service, jobs, the draft queue, the socket server) is built for it.
+    from panza.daemon.drafting import Drafting
+    from panza.daemon.jobs import Jobs
+    from panza.daemon.server import Server
+    from panza.daemon.service import Service
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("panza draft without a daemon built a server object")
+
+    for server_part in (Service, Jobs, Drafting, Server):
+        monkeypatch.setattr(server_part, "__init__", refuse)
+    before = len(drafts())
+    pieces = Pieces()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sys, "stdout", pieces)
+        assert main(["draft", "Ask Tom about the cluster budget", *FAST]) == 0
+    stored = drafts()[before:]
     assert len(stored) == 1 and stored[0]["mode"] == "new"
-    assert out.strip() == stored[0]["text"]
+    assert len(pieces.written) >= 3  # streamed as it was written, then a newline
+    assert "".join(pieces.written).strip() == stored[0]["text"]
 
     assert main(["draft", "Thank Tom", "--json", *FAST]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["adapter_version"] == 1 and len(result["draft_id"]) == 16
+    assert result["text"] == drafts()[-1]["text"]
 
+
+def test_draft_through_the_daemon(
+    trained_home: Path,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     proc = start(trained_home)
     try:
         # Through the daemon: tokens arrive as events and go to stdout as they come.
@@ -199,24 +221,34 @@ def test_playback_after_a_sync_only_for_new_mail_and_not_while_paused(
     """A sync asked for while paused still stores mail; playback (a model run) waits."""
     import asyncio
 
-    from panza.daemon.app import Daemon
+    from panza.daemon.background import Background
     from panza.daemon.config import load_config
+    from panza.daemon.drafting import Drafting
     from panza.daemon.jobs import Jobs
+    from panza.daemon.routines import Routines
     from panza.daemon.service import Service
     from panza.daemon.store.emails import InsertResult
     from panza.daemon.sync import SyncOutcome
+    from panza.daemon.writer import Writer
 
     where = paths.resolve()
     with Store(where.db_file) as store:
         add_emails(store, EMAILS[:3])
         service = Service(where, load_config(where.config_file), store)
         service.paused = paused
-        daemon, jobs = Daemon(where), Jobs()
+        jobs = Jobs()
+        spawned: list[str] = []
 
         async def go() -> None:
-            daemon._after_sync(service, jobs, [SyncOutcome("a", InsertResult(kept=kept))])
-            assert len(daemon._tasks) == (1 if played else 0)
-            await asyncio.gather(*daemon._tasks)
+            async with Background() as background:  # waits for the playback it spawned
+
+                def spawn(work: Any, name: str) -> None:
+                    spawned.append(name)
+                    background.spawn(work, name)
+
+                routines = Routines(service, jobs, Drafting(service, Writer(service), jobs), spawn)
+                routines.after_sync([SyncOutcome("a", InsertResult(kept=kept))])
+                assert len(spawned) == (1 if played else 0)
 
         try:
             asyncio.run(go())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 import pytest
 
@@ -60,3 +61,28 @@ def test_failed_job_records_its_error() -> None:
         jobs.shutdown()
 
     asyncio.run(scenario())
+
+
+def test_progress_reaches_the_requester_in_order_before_the_result() -> None:
+    def work(progress: Progress) -> str:
+        for step in range(1, 6):
+            progress("index", step, 5)
+        return "done"
+
+    async def scenario() -> tuple[str, list[dict[str, Any]]]:
+        jobs, seen = Jobs(), []
+
+        async def emit(message: dict[str, Any]) -> None:
+            await asyncio.sleep(0)  # a client that takes its time reading
+            seen.append(message)
+
+        try:
+            return await jobs.run("sync", work, emit, "r1"), seen
+        finally:
+            jobs.shutdown()
+
+    result, seen = asyncio.run(scenario())
+    assert result == "done"
+    assert [(m["id"], m["stage"], m["done"]) for m in seen] == [
+        ("r1", "index", n) for n in range(1, 6)
+    ]
