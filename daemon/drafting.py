@@ -18,7 +18,7 @@ from panza.daemon.learn.train import run_training
 from panza.daemon.protocol import DraftParams, ProtocolError, Request, RetrainParams
 from panza.daemon.server import Emit
 from panza.daemon.service import Service
-from panza.daemon.store.state import add_draft
+from panza.daemon.store.drafts import add_draft
 from panza.daemon.writer import Draft, DraftCancelled, Writer
 
 log = logging.getLogger(__name__)
