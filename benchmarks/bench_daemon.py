@@ -3,7 +3,7 @@
 Run: .venv/bin/python benchmarks/bench_daemon.py [--n 20] [--tokens 16] [--idle 10]
 Prints {name: {"value", "unit", "target", "baseline"}} as JSON; writes benchmarks/out/daemon.json.
 
-A tiny Llama is built and trained in a temp PANZA_HOME the way tests/learn does it (seconds),
+A tiny Llama is built and trained on the sample persona's mail in a temp PANZA_HOME (seconds),
 then a real ``panza daemon`` is started on that home.
 
 * overhead: ``n`` drafts (fixed ``max_new_tokens``, temperature 0) through the daemon socket,
@@ -39,19 +39,18 @@ os.environ["PANZA_TORCH_THREADS"] = "1"  # the daemon child reads it; as the tes
 
 import torch  # noqa: E402
 
+from benchmarks.support import init_home, start_daemon, stop_daemon  # noqa: E402
 from panza.daemon import paths  # noqa: E402
 from panza.daemon.cli import main as cli  # noqa: E402
 from panza.daemon.client import Client  # noqa: E402
 from panza.daemon.config import load_config  # noqa: E402
 from panza.daemon.protocol import DraftParams  # noqa: E402
+from panza.daemon.sample import generate, write_mbox  # noqa: E402
 from panza.daemon.service import Service  # noqa: E402
 from panza.daemon.store import Store  # noqa: E402
 from panza.daemon.writer import Writer  # noqa: E402
 from panza.training.demo_corpus import documents  # noqa: E402
 from panza.training.demo_model import TINY, build  # noqa: E402
-from tests.learn.conftest import write_config  # noqa: E402
-from tests.learn.corpus import EMAILS, add_emails  # noqa: E402
-from tests.server.test_daemon import start, stop  # noqa: E402
 
 INSTRUCTION = "Thank Tom for the report and ask about the cluster budget"
 
@@ -66,15 +65,22 @@ def figure(value: float, unit: str, target: str | None, baseline: Any) -> dict[s
 
 
 def make_home(tmp: Path) -> Path:
-    texts = [f"{s}\n{t}\n{i}" for s, t, i in EMAILS] + list(documents(150, seed=1))
+    """A home with a tiny base model trained on the sample persona's mail, and its adapter."""
+    messages = generate(16)
+    texts = [m.text for m in messages if m.text] + list(documents(150, seed=1))
     base = build(tmp / "models" / "tiny-llama", TINY, texts=texts)
-    home = tmp / "panza-home"
-    write_config(home, base)
+    home = init_home(
+        tmp / "panza-home",
+        # Each email's subject stands in for playback; two short epochs make an adapter.
+        model={"base": str(base), "playback": "subject"},
+        training={"epochs": 2, "full_epochs": 2, "max_length": 256, "rag_share": 0.0},
+    )
     os.environ["PANZA_HOME"] = str(home)
-    with Store(paths.resolve().db_file) as store:
-        add_emails(store, EMAILS[:12])
+    mbox = tmp / "sent.mbox"
+    write_mbox(mbox, messages)
     with contextlib.redirect_stdout(sys.stderr):  # stdout is for the JSON
-        assert cli(["train"]) == 0, "training the tiny adapter failed"
+        for command in (["import", str(mbox)], ["playback"], ["train"]):
+            assert cli(command) == 0, f"panza {command[0]} failed"
     return home
 
 
@@ -128,7 +134,7 @@ def run(n: int, tokens: int, idle: float) -> dict[str, Any]:
     try:
         home = make_home(tmp)
         where = paths.resolve()
-        proc = start(home)
+        proc = start_daemon(home)
         try:
             time.sleep(1.0)  # let start-up settle before reading memory
             rss_idle = rss_mb(proc.pid)
@@ -152,7 +158,7 @@ def run(n: int, tokens: int, idle: float) -> dict[str, Any]:
                     local_t.append(total)
                     local_ft.append(ft)
         finally:
-            assert stop(proc) == 0
+            assert stop_daemon(proc) == 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -15,7 +15,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -23,25 +22,21 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "benchmarks" / "out" / "gmail.json"
-sys.path.insert(0, str(ROOT))  # the fake server lives with the tests
+from google.oauth2.credentials import Credentials
 
-from google.oauth2.credentials import Credentials  # noqa: E402
+from panza.daemon.config import Config, GmailAccount, UserConfig
+from panza.daemon.ingest import Cursor, RawMail, ingest_batch
+from panza.daemon.mail.clean import CleanRules
+from panza.daemon.sample import PERSONA, generate
+from panza.daemon.sample.fake_gmail import FakeGmail
+from panza.daemon.sample.fake_http import LocalServer
+from panza.daemon.sample.fake_oauth import CLIENT_ID, CLIENT_SECRET, SCOPE, FakeOAuth
+from panza.daemon.sources import gmail, gmail_auth
+from panza.daemon.sources.gmail_api import build_client
+from panza.daemon.store import InsertResult, Store
+from panza.daemon.sync import SyncContext
 
-from panza.daemon.config import Config, GmailAccount, UserConfig  # noqa: E402
-from panza.daemon.ingest import Cursor, RawMail, ingest_batch  # noqa: E402
-from panza.daemon.mail.clean import CleanRules  # noqa: E402
-from panza.daemon.sample import PERSONA  # noqa: E402
-from panza.daemon.sources import gmail, gmail_auth  # noqa: E402
-from panza.daemon.sources.gmail_api import build_client  # noqa: E402
-from panza.daemon.store import InsertResult, Store  # noqa: E402
-from panza.daemon.sync import SyncContext  # noqa: E402
-from tests.gmail.conftest import sent_mail  # noqa: E402
-from tests.gmail.fake_gmail import FakeGmail  # noqa: E402
-from tests.gmail.fake_oauth import CLIENT_ID, CLIENT_SECRET, SCOPE, FakeOAuth  # noqa: E402
-from tests.gmail.fake_server import LocalServer  # noqa: E402
-
+OUT = Path(__file__).resolve().parent / "out" / "gmail.json"
 UNITS = {"get": 5, "list": 5, "history": 2, "profile": 1}
 TOKEN = "ya29.bench"
 
@@ -53,7 +48,7 @@ def fig(value: Any, unit: str, target: Any = None, baseline: Any = None) -> dict
 def serve(n: int, rtt: float, conn: Connection) -> None:
     """Child process: a fake Gmail with ``n`` sent messages, answering after ``rtt`` seconds."""
     api = FakeGmail({TOKEN}, address=PERSONA.address)
-    for message in sent_mail(n):
+    for message in generate(n, seed=5):
         api.add(message.raw)
     routes = [("/gmail/", api.handle), ("/batch", api.handle)]
     with LocalServer([*routes, ("/token", FakeOAuth(api.tokens).handle)]) as local:

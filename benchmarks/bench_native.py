@@ -32,9 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out" / "native.json"
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.support import Host, init_home, start_daemon, stop_daemon  # noqa: E402
 from panza.daemon import paths  # noqa: E402
+from panza.native_host.framing import encode as frame  # noqa: E402
 from panza.native_host.ids import CHROME_EXTENSION_ID, chrome_origin  # noqa: E402
-from tests.native.conftest import Host, frame, init_home, start_daemon, stop_daemon  # noqa: E402
 
 ORIGIN = chrome_origin(CHROME_EXTENSION_ID)
 PING = {"v": 1, "id": "b", "method": "ping", "params": {}}
@@ -77,7 +78,7 @@ def spawn_to_first_reply(env: dict[str, str], starts: int) -> list[float]:
         t0 = time.perf_counter()
         host = Host(Path(env["PANZA_HOME"]))
         host.write(frame(PING))
-        reply = host.read(30)
+        reply = host.read()
         times.append(time.perf_counter() - t0)
         assert reply.get("ok"), reply
         host.close()

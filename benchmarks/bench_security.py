@@ -36,8 +36,8 @@ OUT = ROOT / "benchmarks" / "out" / "security.json"
 BASE = "b90c455"  # the last commit before the issue 15 security changes
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.support import init_home, start_daemon, stop_daemon  # noqa: E402
 from panza.daemon import peer  # noqa: E402
-from tests.native.conftest import init_home, start_daemon, stop_daemon  # noqa: E402
 
 FIRST_RELAY = """
 import io, threading, time

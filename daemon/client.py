@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -86,3 +87,24 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def wait_until_answers(
+    socket_file: Path, running: Callable[[], bool], timeout: float = 60.0
+) -> None:
+    """Return once a daemon just started answers ``ping`` on ``socket_file``.
+
+    Raises :class:`DaemonUnavailable` when ``running()`` turns false (the process
+    exited at start) or nothing answers within ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not running():
+            raise DaemonUnavailable("the daemon exited at start")
+        try:
+            with Client(socket_file, timeout=5) as client:
+                client.call("ping")
+            return
+        except DaemonUnavailable:
+            time.sleep(0.1)
+    raise DaemonUnavailable(f"the daemon did not answer within {timeout:g} s")

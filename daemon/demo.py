@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from panza.daemon import paths as panza_paths
-from panza.daemon.client import Client, DaemonUnavailable
+from panza.daemon.client import DaemonUnavailable, wait_until_answers
 from panza.daemon.config.edit import set_values
 from panza.daemon.sample import PERSONA, generate, write_mbox
 from panza.native_host import framing
@@ -181,17 +181,10 @@ class Demo:
             daemon.wait(60)
 
     def _wait_for_daemon(self, daemon: subprocess.Popen[bytes]) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if daemon.poll() is not None:
-                raise SystemExit("the daemon exited at start; see data/logs/daemon.log")
-            try:
-                with Client(self.where.socket_file, timeout=5) as client:
-                    client.call("ping")
-                return
-            except DaemonUnavailable:
-                time.sleep(0.2)
-        raise SystemExit("the daemon did not answer within 60 s")
+        try:
+            wait_until_answers(self.where.socket_file, lambda: daemon.poll() is None)
+        except DaemonUnavailable as exc:
+            raise SystemExit(f"{exc}; see data/logs/daemon.log") from None
 
 
 def _write_frame(stream: IO[bytes], message: dict[str, Any]) -> None:

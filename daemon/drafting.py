@@ -19,7 +19,7 @@ from panza.daemon.protocol import DraftParams, Request, RetrainParams
 from panza.daemon.server import Emit
 from panza.daemon.service import Service
 from panza.daemon.store import Store
-from panza.daemon.store.state import add_draft
+from panza.daemon.store.drafts import add_draft
 from panza.daemon.writer import Draft, DraftCancelled, Writer
 
 log = logging.getLogger(__name__)

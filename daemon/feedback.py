@@ -15,12 +15,13 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from panza.daemon.store import Store
+from panza.daemon.store.drafts import draft_text, feedback_figures, open_drafts, save_feedback
+from panza.daemon.store.emails import kept_added_since
 
 LIGHT_EDITS = 0.8
 MATCH_MIN = 0.5
 MATCH_DAYS = 14
 MATCH_BATCH = 200
-NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 
 def _words(text: str) -> list[str]:
@@ -41,29 +42,13 @@ def record(store: Store, draft_id: str, sent_text: str) -> float | None:
     The similarity (up to a second for the largest texts) is computed before the write
     transaction, so the store stays free for others meanwhile.
     """
-    row = store.conn.execute("SELECT text FROM drafts WHERE id = ?", (draft_id,)).fetchone()
-    if row is None:
+    draft = draft_text(store.conn, draft_id)
+    if draft is None:
         return None
-    score = similarity(str(row[0] or ""), sent_text)
+    score = similarity(draft, sent_text)
     with store.write() as conn:
-        _save(conn, draft_id, sent_text, score)
+        save_feedback(conn, draft_id, sent_text, score)
     return score
-
-
-def _save(
-    conn: sqlite3.Connection, draft_id: str, sent_text: str, score: float, only_open: bool = False
-) -> bool:
-    only = " AND sent_text IS NULL" if only_open else ""
-    cursor = conn.execute(
-        f"UPDATE drafts SET sent_text = ?, similarity = ?, feedback_at = {NOW} WHERE id = ?" + only,
-        (sent_text, score, draft_id),
-    )
-    return cursor.rowcount > 0
-
-
-def now(conn: sqlite3.Connection) -> str:
-    """The store's clock, in the format of ``added_at`` (to find emails stored after it)."""
-    return str(conn.execute(f"SELECT {NOW}").fetchone()[0])
 
 
 def match_sent(store: Store, since: str, batch: int = MATCH_BATCH) -> int:
@@ -74,53 +59,37 @@ def match_sent(store: Store, since: str, batch: int = MATCH_BATCH) -> int:
     batch's matches are then written in one short transaction (feedback the user sent
     meanwhile wins). Returns the number of drafts that got feedback.
     """
-    drafts = _open_drafts(store.conn)
+    drafts = open_drafts(store.conn, MATCH_DAYS)
     matched, after = 0, 0
     while drafts:
-        rows = store.conn.execute(
-            "SELECT id, text FROM emails WHERE status = 'kept' AND added_at >= ? AND id > ?"
-            " ORDER BY id LIMIT ?",
-            (since, after, batch),
-        ).fetchall()
-        if not rows:
+        emails = kept_added_since(store.conn, since, after, batch)
+        if not emails:
             break
-        after = int(rows[-1][0])
+        after = emails[-1].id
         found: list[tuple[str, str, float]] = []
-        for row in rows:
-            text = str(row[1] or "")
+        for email in emails:
             score, best = max(
-                ((similarity(d, text), i) for i, d in drafts.items()), default=(0, "")
+                ((similarity(d, email.text), i) for i, d in drafts.items()), default=(0, "")
             )
             if score >= MATCH_MIN:
-                found.append((best, text, score))
+                found.append((best, email.text, score))
                 del drafts[best]
         if found:
             with store.write() as conn:
-                matched += sum(_save(conn, *f, only_open=True) for f in found)
+                matched += sum(save_feedback(conn, *f, only_open=True) for f in found)
     return matched
-
-
-def _open_drafts(conn: sqlite3.Connection) -> dict[str, str]:
-    """Recent drafts without feedback: id -> text."""
-    return {
-        str(r[0]): str(r[1] or "")
-        for r in conn.execute(
-            "SELECT id, text FROM drafts WHERE sent_text IS NULL AND created_at >="
-            f" strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-{MATCH_DAYS} days')"
-        )
-    }
 
 
 def acceptance(conn: sqlite3.Connection) -> dict[str, Any]:
     """Drafts with feedback, their mean similarity, and the share sent with light edits."""
-    n, mean, light = conn.execute(
-        "SELECT count(*), avg(similarity), avg(similarity >= ?) FROM drafts"
-        " WHERE similarity IS NOT NULL",
-        (LIGHT_EDITS,),
-    ).fetchone()
+    figures = feedback_figures(conn, LIGHT_EDITS)
     return {
-        "drafts_with_feedback": int(n),
-        "mean_similarity": None if mean is None else round(float(mean), 4),
-        "light_edit_share": None if light is None else round(float(light), 4),
+        "drafts_with_feedback": figures.count,
+        "mean_similarity": _rounded(figures.mean_similarity),
+        "light_edit_share": _rounded(figures.share_at_least),
         "light_edit_threshold": LIGHT_EDITS,
     }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)

@@ -25,7 +25,13 @@ from panza.daemon.jobs import Progress
 from panza.daemon.mail.clean import CleanRules
 from panza.daemon.paths import Paths
 from panza.daemon.store import InsertResult, Store, counts
-from panza.daemon.store.state import account_status, current_adapter
+from panza.daemon.store.db import now
+from panza.daemon.store.state import (
+    account_status,
+    adapter_versions,
+    current_adapter,
+    kept_since_last_adapter,
+)
 from panza.daemon.sync import SyncOutcome, sync_accounts
 
 log = logging.getLogger(__name__)
@@ -71,7 +77,7 @@ class Service:
         def per_account(name: str) -> Any:
             return lambda done, total: progress(f"sync {name}", done, total)
 
-        since = draft_feedback.now(self.store.conn)
+        since = now(self.store.conn)
         outcomes = sync_accounts(self.store, self.config, only=account, progress=per_account)
         if any(o.result.changed for o in outcomes):  # new mail, or mail gone from a source
             self.update_index(progress)
@@ -143,11 +149,7 @@ class Service:
 
     def new_since_last_training(self) -> int:
         """Kept emails stored after the newest adapter version was made (all, before any)."""
-        row = self.store.conn.execute(
-            "SELECT count(*) FROM emails WHERE status = 'kept' AND added_at >"
-            " COALESCE((SELECT max(created_at) FROM adapter_versions), '')"
-        ).fetchone()
-        return int(row[0])
+        return kept_since_last_adapter(self.store.conn)
 
     # --- feedback and status ---------------------------------------------------------
     def feedback(self, draft_id: str, text: str) -> bool:
@@ -169,14 +171,16 @@ class Service:
                 }
             )
         current = current_adapter(self.store.conn)
+        found = None if current is None else adapter_versions(self.store.conn).get(current)
         adapter = None
-        if current is not None:
-            row = self.store.conn.execute(
-                "SELECT version, method, created_at, email_count, metrics FROM adapter_versions"
-                " WHERE version = ?",
-                (current,),
-            ).fetchone()
-            adapter = dict(row) if row else None
+        if found is not None:
+            adapter = {
+                "version": found.version,
+                "method": found.method,
+                "created_at": found.created_at,
+                "email_count": found.email_count,
+                "metrics": found.metrics,
+            }
         return {
             "paused": self.paused,
             "config_error": self.config_error,

@@ -54,6 +54,7 @@ def config(where: Paths) -> tuple[Check, Config | None]:
 
 
 def store(where: Paths) -> Check:
+    from panza.daemon.store.db import check_file
     from panza.daemon.store.migrations import MIGRATIONS
 
     db = where.db_file
@@ -61,21 +62,21 @@ def store(where: Paths) -> Check:
         return Check("store", "ok", f"no database yet; the daemon creates {db}")
     newest = max(m.number for m in MIGRATIONS)
     try:
-        conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=5)
-        try:
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            verdict = str(conn.execute("PRAGMA quick_check").fetchone()[0])
-        finally:
-            conn.close()
+        found = check_file(db)
     except sqlite3.Error as exc:
         return Check("store", "FAIL", f"cannot open {db}: {exc}", "restore it from a backup")
-    if verdict != "ok":
-        return Check("store", "FAIL", f"{db} is damaged: {verdict}", "restore it from a backup")
-    if version > newest:
+    if found.verdict != "ok":
         return Check(
-            "store", "FAIL", f"{db} is from a newer Panza (schema {version})", "upgrade Panza"
+            "store", "FAIL", f"{db} is damaged: {found.verdict}", "restore it from a backup"
         )
-    return Check("store", "ok", f"{db} opens (schema {version})")
+    if found.schema_version > newest:
+        return Check(
+            "store",
+            "FAIL",
+            f"{db} is from a newer Panza (schema {found.schema_version})",
+            "upgrade Panza",
+        )
+    return Check("store", "ok", f"{db} opens (schema {found.schema_version})")
 
 
 def keyring() -> Check:

@@ -7,12 +7,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from panza.daemon import paths
-from panza.daemon.client import Client, DaemonUnavailable
+from panza.daemon import client, paths
+from panza.daemon.client import DaemonUnavailable
 
 
 def wait_until_answers(
@@ -20,18 +19,14 @@ def wait_until_answers(
 ) -> subprocess.Popen[bytes]:
     """Return ``proc`` once the daemon on ``home`` answers ``ping``; fail with ``failure()``."""
     sock = paths.resolve({"PANZA_HOME": str(home)}).socket_file
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    try:
+        client.wait_until_answers(sock, lambda: proc.poll() is None, timeout)
+    except DaemonUnavailable:
         if proc.poll() is not None:
-            raise AssertionError(failure())
-        try:
-            with Client(sock, timeout=5) as client:
-                client.call("ping")
-            return proc
-        except DaemonUnavailable:
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("daemon did not start")
+            raise AssertionError(failure()) from None
+        proc.kill()
+        raise AssertionError("daemon did not start") from None
+    return proc
 
 
 def stop_daemon(proc: subprocess.Popen[bytes], timeout: float = 60.0) -> int:

@@ -32,7 +32,7 @@ from panza.daemon.store.autodraft import (
     set_state,
     set_written,
 )
-from panza.daemon.store.state import add_draft
+from panza.daemon.store.drafts import add_draft
 from panza.daemon.writer import REPLY_INSTRUCTION, Draft
 
 log = logging.getLogger(__name__)

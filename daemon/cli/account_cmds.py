@@ -18,6 +18,7 @@ from panza.daemon.client import Client, DaemonUnavailable
 from panza.daemon.config.edit import remove_account
 from panza.daemon.errors import SecretsError
 from panza.daemon.secrets import delete_secret
+from panza.daemon.store.db import now
 from panza.daemon.store.state import account_status, forget_account
 from panza.daemon.sync import SyncOutcome, sync_accounts
 
@@ -127,7 +128,7 @@ def sync_locally(args: argparse.Namespace) -> int:
         return lambda done, total: bar.set(done, total)
 
     with context.open_store() as store:
-        since = feedback.now(store.conn)
+        since = now(store.conn)
         try:
             outcomes = sync_accounts(store, config, only=args.account, progress=progress)
         finally:

@@ -30,6 +30,7 @@ from typing import Any
 from panza.daemon.errors import UserError
 from panza.daemon.index.embedder import query_text
 from panza.daemon.index.sync import EmailIndex
+from panza.daemon.store.emails import KeptText, content_hashes, kept_texts
 
 DEFAULT_K = 5
 DEFAULT_THRESHOLD = 0.30
@@ -78,12 +79,13 @@ def retrieve(
         raise UserError(f"the threshold is a cosine similarity in [-1, 1], not {threshold}")
     if len(index) == 0:
         return []
-    skip = _hashes(conn, exclude)
+    skip = content_hashes(conn, exclude)
     vector = index.embedder.encode([query])[0]
     want = _CANDIDATES * k
     while True:
         hits = [(i, s) for i, s in index.search(vector, want, exclude) if s >= threshold]
-        out = _distinct(hits, _rows(conn, [i for i, _ in hits]), set(skip), k)
+        rows = {e.id: e for e in kept_texts(conn, [i for i, _ in hits])}
+        out = _distinct(hits, rows, set(skip), k)
         # Short only because copies and stale ids used up the candidates: look deeper.
         if len(out) == k or len(hits) < want or want >= min(len(index), _MAX_CANDIDATES):
             return out
@@ -91,38 +93,16 @@ def retrieve(
 
 
 def _distinct(
-    hits: list[tuple[int, float]], rows: dict[int, dict[str, Any]], seen: set[str], k: int
+    hits: list[tuple[int, float]], rows: dict[int, KeptText], seen: set[str], k: int
 ) -> list[Retrieved]:
     out: list[Retrieved] = []
     for i, score in hits:
         row = rows.get(i)
         # Missing: discarded or deleted since the last update; never serve it.
-        if row is None or row["content_hash"] in seen:
+        if row is None or row.content_hash in seen:
             continue
-        seen.add(row["content_hash"])
-        out.append(Retrieved(i, round(score, 4), row["subject"], row["date"], row["text"]))
+        seen.add(row.content_hash)
+        out.append(Retrieved(i, round(score, 4), row.subject, row.date, row.text))
         if len(out) == k:
             break
     return out
-
-
-def _hashes(conn: sqlite3.Connection, ids: Collection[int]) -> set[str]:
-    if not ids:
-        return set()
-    marks = ",".join("?" * len(ids))
-    rows = conn.execute(f"SELECT content_hash FROM emails WHERE id IN ({marks})", list(ids))
-    return {str(r[0]) for r in rows}
-
-
-def _rows(conn: sqlite3.Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
-    if not ids:
-        return {}
-    marks = ",".join("?" * len(ids))
-    rows = conn.execute(
-        "SELECT id, subject, date, text, content_hash FROM emails"
-        f" WHERE status = 'kept' AND id IN ({marks})",
-        ids,
-    )
-    return {
-        int(r[0]): {"subject": r[1], "date": r[2], "text": r[3], "content_hash": r[4]} for r in rows
-    }

@@ -21,6 +21,7 @@ from pathlib import Path
 from panza.daemon.index import files
 from panza.daemon.index.embedder import Embedder, Vectors, document_text
 from panza.daemon.index.hnsw import DEFAULT_PARAMS, IndexParams, VectorIndex
+from panza.daemon.store.emails import kept_hashes, kept_texts
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +88,7 @@ class EmailIndex:
 
     def plan(self, conn: sqlite3.Connection) -> UpdatePlan:
         """Compare the store's kept emails with the index; embeds nothing."""
-        want = {
-            int(r[0]): str(r[1])
-            for r in conn.execute("SELECT id, content_hash FROM emails WHERE status = 'kept'")
-        }
+        want = kept_hashes(conn)
         have = self.vectors.hashes()
         embed = sorted(i for i, h in want.items() if have.get(i) != h)
         remove = sorted(i for i in have if i not in want)
@@ -171,15 +169,10 @@ def _batches(
     the embedded text even if the store changes meanwhile.
     """
     for start in range(0, len(ids), EMBED_BATCH):
-        chunk = ids[start : start + EMBED_BATCH]
-        rows = conn.execute(
-            "SELECT id, content_hash, subject, text FROM emails"
-            f" WHERE status = 'kept' AND id IN ({','.join('?' * len(chunk))}) ORDER BY id",
-            chunk,
-        ).fetchall()
-        if rows:  # an email discarded since the plan is simply skipped
+        found = kept_texts(conn, ids[start : start + EMBED_BATCH])
+        if found:  # an email discarded since the plan is simply skipped
             yield (
-                [int(r[0]) for r in rows],
-                [str(r[1]) for r in rows],
-                [document_text(r[2] or "", r[3] or "") for r in rows],
+                [e.id for e in found],
+                [e.content_hash for e in found],
+                [document_text(e.subject, e.text) for e in found],
             )

@@ -8,7 +8,7 @@ from panza.daemon.learn.child import (
     run_job,
 )
 from panza.daemon.learn.evaluate import run_eval
-from panza.daemon.learn.playback import PlaybackOutcome, pending, run_playback
+from panza.daemon.learn.playback import PlaybackOutcome, run_playback
 from panza.daemon.learn.train import TrainOutcome, adopt_orphans, run_training
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "TrainOutcome",
     "TrainingJobError",
     "adopt_orphans",
-    "pending",
     "run_eval",
     "run_job",
     "run_playback",

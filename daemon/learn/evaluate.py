@@ -3,7 +3,6 @@ score go to an eval job; rows come back per model (the bare base, then each vers
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -12,10 +11,9 @@ from panza.daemon.errors import UserError
 from panza.daemon.learn import child, records, settings
 from panza.daemon.learn.records import Retriever
 from panza.daemon.learn.retrieval import index_retriever
-from panza.daemon.learn.train import recorded_versions
 from panza.daemon.paths import Paths
 from panza.daemon.store import Store
-from panza.daemon.store.state import current_adapter
+from panza.daemon.store.state import adapter_versions, current_adapter
 
 OnEvent = Callable[[dict[str, Any]], None]
 
@@ -44,7 +42,7 @@ def run_eval(
         # Only the emails drafts are made for (the first `limit`) need it.
         drafted = split.test[:limit] if limit else split.test
         records.attach_retrieved(drafted, retriever, share=1.0, seed=0)
-    known = recorded_versions(store)
+    known = adapter_versions(store.conn)
     current = current_adapter(store.conn)
     spec = settings.model_spec(config, paths, settings.base_name(config))
     chosen = [
@@ -53,17 +51,17 @@ def run_eval(
         if (
             which == "all"
             or (which == "current" and n == current)
-            or (which == "accepted" and v["status"] == "accepted")
+            or (which == "accepted" and v.status == "accepted")
         )
         # An adapter only fits the base model it was trained on.
-        and json.loads(v["metrics"]).get("base_model") in (None, spec["name"])
+        and v.metrics.get("base_model") in (None, spec["name"])
     ]
     job = {
         "kind": "eval",
         "model": spec,
         "profile": settings.profile(config),
         "test": split.test,
-        "versions": [{"name": f"v{n:04d}", "path": known[n]["path"]} for n in chosen],
+        "versions": [{"name": f"v{n:04d}", "path": str(known[n].path)} for n in chosen],
         "include_base": True,
         "generate": generate,
         "limit": limit,
@@ -78,6 +76,6 @@ def run_eval(
         if number is None:
             row.update(version=None, status="base", email_count=None)
         else:
-            status = "current" if number == current else known[number]["status"]
-            row.update(version=number, status=status, email_count=known[number]["email_count"])
+            status = "current" if number == current else known[number].status
+            row.update(version=number, status=status, email_count=known[number].email_count)
     return rows

@@ -9,7 +9,6 @@ the next run resumes with what is left.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,11 @@ from panza.daemon.config import Config
 from panza.daemon.learn import child, settings
 from panza.daemon.paths import Paths
 from panza.daemon.store import Store
+from panza.daemon.store.instructions import (
+    InstructionResult,
+    needing_instruction,
+    set_instructions,
+)
 
 Progress = Callable[[int, int], None]
 
@@ -29,30 +33,6 @@ class PlaybackOutcome:
     pending: int
     written: int = 0
     failed: Counter[str] = field(default_factory=Counter)
-
-
-def pending(
-    conn: sqlite3.Connection, model: str, retry_failed: bool = False
-) -> list[dict[str, Any]]:
-    """Kept emails (both splits) whose instruction is missing or from another model."""
-    rows = conn.execute(
-        "SELECT id, subject, text FROM emails WHERE status = 'kept' AND"
-        " (instruction_model IS NULL OR instruction_model != ?"
-        "  OR (? AND (instruction IS NULL OR instruction = '')))"
-        " ORDER BY date IS NULL, date, id",
-        (model, int(retry_failed)),
-    )
-    return [{"id": str(r[0]), "subject": r[1] or "", "text": r[2] or ""} for r in rows]
-
-
-def write_batch(store: Store, results: Sequence[dict[str, Any]]) -> None:
-    """Store one batch of results in one transaction."""
-    with store.write() as conn:
-        conn.executemany(
-            "UPDATE emails SET instruction = ?, instruction_model = ?, playback_error = ?"
-            " WHERE id = ?",
-            [(r["instruction"], r["model"], r["error"], int(r["id"])) for r in results],
-        )
 
 
 def run_playback(
@@ -67,7 +47,7 @@ def run_playback(
 ) -> PlaybackOutcome:
     """Play back every pending email; returns what was written and why others failed."""
     name = settings.playback_name(config)
-    todo = pending(store.conn, name, retry_failed)
+    todo = needing_instruction(store.conn, name, retry_failed)
     outcome = PlaybackOutcome(name, len(todo))
     if not todo:
         return outcome
@@ -76,17 +56,21 @@ def run_playback(
     job = {
         "kind": "playback",
         "model": spec,
-        "items": todo,
+        "items": [{"id": str(e.id), "subject": e.subject, "text": e.text} for e in todo],
         "batch_size": config.training.playback_batch_size,
     }
 
     def on_event(event: dict[str, Any]) -> None:
         if event.get("event") != "playback_batch":
             return
-        results = [{**r, "model": name} for r in event["results"]]
-        write_batch(store, results)
-        outcome.written += sum(r["instruction"] is not None for r in results)
-        outcome.failed.update(str(r["error"]).split(" ")[0] for r in results if r["error"])
+        results = [
+            InstructionResult(int(r["id"]), r["instruction"], name, r["error"])
+            for r in event["results"]
+        ]
+        with store.write() as conn:  # each batch on arrival: a killed run resumes after it
+            set_instructions(conn, results)
+        outcome.written += sum(r.instruction is not None for r in results)
+        outcome.failed.update(r.error.split(" ")[0] for r in results if r.error)
         if progress is not None:
             progress(int(event["done"]), len(todo))
 

@@ -9,23 +9,18 @@ instruction; never itself, and never a test email, which must not leak into trai
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import sqlite3
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
+
+from panza.daemon.store.instructions import Instructed, instructed, without_instruction
 
 log = logging.getLogger(__name__)
 
 # (instruction, last thread message, ids to leave out) -> [{subject, text, date}], best first
 Retriever = Callable[[str, str | None, Collection[int]], list[dict[str, Any]]]
-
-_ROWS = (
-    "SELECT id, date, subject, text, thread, split, instruction FROM emails"
-    " WHERE status = 'kept' AND instruction IS NOT NULL AND instruction != ''"
-    " ORDER BY date IS NULL, date, id"
-)
 
 
 @dataclass
@@ -40,31 +35,20 @@ class Split:
 def load_split(conn: sqlite3.Connection) -> Split:
     train: list[dict[str, Any]] = []
     test: list[dict[str, Any]] = []
-    for row in _rows(conn):
-        (test if row["split"] == "test" else train).append(to_record(row))
-    missing = conn.execute(
-        "SELECT count(*) FROM emails WHERE status = 'kept'"
-        " AND (instruction IS NULL OR instruction = '')"
-    ).fetchone()[0]
-    return Split(train, test, int(missing))
+    for email in instructed(conn):
+        (test if email.split == "test" else train).append(to_record(email))
+    return Split(train, test, without_instruction(conn))
 
 
-def _rows(conn: sqlite3.Connection) -> Iterator[sqlite3.Row]:
-    cur = conn.execute(_ROWS)
-    cur.row_factory = sqlite3.Row
-    yield from cur
-
-
-def to_record(row: sqlite3.Row | dict[str, Any]) -> dict[str, Any]:
-    thread = json.loads(row["thread"]) if isinstance(row["thread"], str) else row["thread"]
+def to_record(email: Instructed) -> dict[str, Any]:
     return {
-        "id": str(row["id"]),
-        "instruction": row["instruction"],
-        "text": row["text"],
-        "date": row["date"],
+        "id": str(email.id),
+        "instruction": email.instruction,
+        "text": email.text,
+        "date": email.date,
         "thread": [
             {"sender": m.get("sender", ""), "text": m.get("text", ""), "date": m.get("date")}
-            for m in thread or []
+            for m in email.thread
         ],
         "retrieved": [],
     }

@@ -24,7 +24,12 @@ from panza.daemon.learn.records import Retriever
 from panza.daemon.learn.retrieval import index_retriever
 from panza.daemon.paths import Paths
 from panza.daemon.store import Store
-from panza.daemon.store.state import add_adapter_version, current_adapter, set_current_adapter
+from panza.daemon.store.state import (
+    adapter_versions,
+    add_adapter_version,
+    current_adapter,
+    set_current_adapter,
+)
 from panza.training import versions
 from panza.training.errors import VersionError
 
@@ -52,17 +57,9 @@ def exclusive(adapters_dir: Path) -> Iterator[None]:
         yield
 
 
-def recorded_versions(store: Store) -> dict[int, dict[str, Any]]:
-    rows = store.conn.execute(
-        "SELECT version, path, parent, method, status, reason, email_count, cutoff_date, metrics,"
-        " created_at FROM adapter_versions ORDER BY version"
-    )
-    return {int(r[0]): dict(r) for r in rows}
-
-
 def adopt_orphans(store: Store, adapters_dir: Path) -> list[int]:
     """Record published versions the store does not know (a crash after publishing)."""
-    known = recorded_versions(store)
+    known = adapter_versions(store.conn)
     adopted = []
     for number in versions.list_versions(adapters_dir):
         if number in known:
@@ -103,11 +100,11 @@ def run_training(
                 "no training emails with an instruction yet: import mail, then run panza playback"
             )
         current = current_adapter(store.conn)
-        known = recorded_versions(store)
+        known = adapter_versions(store.conn)
         spec = settings.model_spec(config, paths, settings.base_name(config), notify)
         hyper = settings.hyper(config, method)
         if current is not None and not full_retrain:
-            parent = versions.read_manifest(Path(known[current]["path"]))
+            parent = versions.read_manifest(known[current].path)
             if not _has_new(split.train, parent, spec["name"], hyper["method"]):
                 return TrainOutcome("nothing_to_train", None, {"status": "nothing_to_train"})
         if retriever == "index" and config.training.rag_share > 0:
@@ -133,7 +130,7 @@ def run_training(
             "version": number,
             "current": None
             if current is None
-            else {"version": current, "path": known[current]["path"]},
+            else {"version": current, "path": str(known[current].path)},
             "full_retrain": full_retrain,
         }
         result = child.run_job(

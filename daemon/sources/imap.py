@@ -46,6 +46,7 @@ from panza.daemon.sources.imap_items import as_int, as_utc, fetched_message_id, 
 from panza.daemon.sources.imap_login import AccountLogin
 from panza.daemon.sources.retry import RetryPolicy
 from panza.daemon.store import InsertResult
+from panza.daemon.store.emails import known_message_ids
 from panza.daemon.store.state import get_cursor
 
 log = logging.getLogger(__name__)
@@ -194,7 +195,7 @@ class FolderSync:
         """Store one chunk of UIDs in batches; yields how many UIDs each commit covered."""
         meta = client.fetch(chunk, items)
         ids = {uid: fetched_message_id(item) for uid, item in meta.items()}
-        known = self._known_message_ids(ids.values())
+        known = known_message_ids(self.ctx.store.conn, ids.values())
         pids = {
             uid: provider_id(state.uidvalidity, uid, as_int(item.get(b"X-GM-MSGID")))
             for uid, item in meta.items()
@@ -271,18 +272,6 @@ class FolderSync:
             result.new,
             result.duplicates,
         )
-
-    def _known_message_ids(self, ids: Iterable[str | None]) -> set[str]:
-        wanted = sorted({i for i in ids if i})
-        known: set[str] = set()
-        conn = self.ctx.store.conn
-        for part in chunked(wanted, 500):
-            marks = ",".join("?" * len(part))
-            rows = conn.execute(
-                f"SELECT message_id FROM emails WHERE message_id IN ({marks})", part
-            )
-            known.update(r[0] for r in rows)
-        return known
 
     def _progress(self, done: int, total: int) -> None:
         if self.ctx.progress is not None:

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from panza.daemon.store.db import NOW, count
+
 State = Literal["skipped", "pending", "intent", "written", "edited", "sent", "deleted"]
 STATES: tuple[State, ...] = ("skipped", "pending", "intent", "written", "edited", "sent", "deleted")
-NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 
 def cursor_folder(folder: str) -> str:
@@ -200,11 +201,11 @@ def set_state(
 
 def written_within(conn: sqlite3.Connection, minutes: int = 60) -> int:
     """Drafts written in the last ``minutes`` (the hourly limit)."""
-    row = conn.execute(
+    return count(
+        conn,
         "SELECT count(*) FROM autodraft_messages WHERE written_at >="
-        f" strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-{int(minutes)} minutes')"
-    ).fetchone()
-    return int(row[0])
+        f" strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-{int(minutes)} minutes')",
+    )
 
 
 def state_counts(conn: sqlite3.Connection) -> dict[str, int]:
@@ -228,3 +229,29 @@ def replied_in_thread(
         (thread_key, after),
     ).fetchone()
     return row is not None
+
+
+@dataclass(frozen=True)
+class SentReply:
+    """A kept sent email in the thread of a message Panza wrote a draft reply for."""
+
+    account: str
+    provider_id: str
+    draft_id: str
+    text: str
+
+
+def sent_replies(conn: sqlite3.Connection, since: str) -> list[SentReply]:
+    """Kept emails stored at or after ``since`` that answer a written draft's message (sent
+    after it arrived) whose draft has no feedback yet; oldest reply first."""
+    rows = conn.execute(
+        "SELECT a.account, a.provider_id, a.draft_id, e.text FROM autodraft_messages a"
+        " JOIN emails e ON e.thread_key = a.thread_key"
+        " JOIN drafts d ON d.id = a.draft_id"
+        " WHERE e.status = 'kept' AND e.added_at >= ? AND d.sent_text IS NULL"
+        " AND a.state IN ('written', 'edited', 'deleted', 'sent')"
+        " AND (a.received_at IS NULL OR e.date IS NULL OR e.date >= a.received_at)"
+        " ORDER BY e.date, e.id",
+        (since,),
+    )
+    return [SentReply(str(r[0]), str(r[1]), str(r[2]), str(r[3] or "")) for r in rows]

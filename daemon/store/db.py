@@ -8,11 +8,15 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from panza.daemon.errors import StoreError
 from panza.daemon.paths import PRIVATE_FILE, ensure_private_dir, tighten
 from panza.daemon.store.migrations import MIGRATIONS, Migration
+
+# The store's clock in SQL, in the format of every ``*_at`` column.
+NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 
 class Store:
@@ -89,6 +93,37 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def now(conn: sqlite3.Connection) -> str:
+    """The store's clock, in the format of ``added_at`` (to find rows stored after it)."""
+    return str(conn.execute(f"SELECT {NOW}").fetchone()[0])
+
+
+def count(conn: sqlite3.Connection, sql: str, params: tuple[object, ...] = ()) -> int:
+    """The number a ``SELECT count(*) ...`` query answers."""
+    return int(conn.execute(sql, params).fetchone()[0])
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """What a read-only look at a database file found: its schema and SQLite's verdict."""
+
+    schema_version: int
+    verdict: str  # "ok", or what ``PRAGMA quick_check`` found damaged
+
+
+def check_file(path: Path) -> FileCheck:
+    """Open ``path`` read-only (no migration, no WAL change) and run SQLite's quick check.
+
+    Raises :class:`sqlite3.Error` when the file cannot be opened or read.
+    """
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=5)
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        return FileCheck(version, str(conn.execute("PRAGMA quick_check").fetchone()[0]))
+    finally:
+        conn.close()
 
 
 def _statements(sql: str) -> list[str]:

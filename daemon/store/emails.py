@@ -1,14 +1,16 @@
-"""Emails in the store: insert with dedupe, counts, listing."""
+"""Emails in the store: insert with dedupe, counts, listing, and the texts the index and
+feedback read."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from panza.daemon.store.db import count
 from panza.daemon.store.records import EmailRecord, split_for
 
 _INSERT = """
@@ -139,7 +141,7 @@ def renumber(
 
 def counts(conn: sqlite3.Connection) -> tuple[int, dict[str, int]]:
     """Kept count and discarded counts by reason."""
-    kept = int(conn.execute("SELECT count(*) FROM emails WHERE status='kept'").fetchone()[0])
+    kept = count(conn, "SELECT count(*) FROM emails WHERE status='kept'")
     rows = conn.execute(
         "SELECT reason, count(*) FROM emails WHERE status='discarded' GROUP BY reason"
         " ORDER BY count(*) DESC"
@@ -165,3 +167,64 @@ def iter_emails(
         item["recipients"] = json.loads(item["recipients"])
         item["thread"] = json.loads(item["thread"])
         yield item
+
+
+def known_message_ids(conn: sqlite3.Connection, message_ids: Iterable[str | None]) -> set[str]:
+    """Which of ``message_ids`` are already stored, in any account."""
+    wanted = sorted({i for i in message_ids if i})
+    known: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        part = wanted[start : start + 500]
+        marks = ",".join("?" * len(part))
+        rows = conn.execute(f"SELECT message_id FROM emails WHERE message_id IN ({marks})", part)
+        known.update(str(r[0]) for r in rows)
+    return known
+
+
+@dataclass(frozen=True)
+class KeptText:
+    """A kept email's text as the index embeds it and the writer quotes it."""
+
+    id: int
+    content_hash: str
+    subject: str
+    date: str | None
+    text: str
+
+
+_KEPT_TEXT = "SELECT id, content_hash, subject, date, text FROM emails WHERE status = 'kept'"
+
+
+def _kept_texts(rows: Iterable[sqlite3.Row]) -> list[KeptText]:
+    return [KeptText(int(r[0]), str(r[1]), r[2] or "", r[3], r[4] or "") for r in rows]
+
+
+def kept_texts(conn: sqlite3.Connection, ids: Sequence[int]) -> list[KeptText]:
+    """The kept emails among ``ids`` (at most a few thousand), by id; others are left out."""
+    marks = ",".join("?" * len(ids))
+    return _kept_texts(conn.execute(f"{_KEPT_TEXT} AND id IN ({marks}) ORDER BY id", list(ids)))
+
+
+def kept_added_since(
+    conn: sqlite3.Connection, since: str, after_id: int, limit: int
+) -> list[KeptText]:
+    """Up to ``limit`` kept emails stored at or after ``since`` with ids above ``after_id``."""
+    rows = conn.execute(
+        f"{_KEPT_TEXT} AND added_at >= ? AND id > ? ORDER BY id LIMIT ?", (since, after_id, limit)
+    )
+    return _kept_texts(rows)
+
+
+def kept_hashes(conn: sqlite3.Connection) -> dict[int, str]:
+    """Every kept email's id and content hash (what the index must hold)."""
+    rows = conn.execute("SELECT id, content_hash FROM emails WHERE status = 'kept'")
+    return {int(r[0]): str(r[1]) for r in rows}
+
+
+def content_hashes(conn: sqlite3.Connection, ids: Collection[int]) -> set[str]:
+    """The content hashes of the emails ``ids``, kept or not."""
+    if not ids:
+        return set()
+    marks = ",".join("?" * len(ids))
+    rows = conn.execute(f"SELECT content_hash FROM emails WHERE id IN ({marks})", list(ids))
+    return {str(r[0]) for r in rows}

@@ -1,11 +1,14 @@
-"""Sync cursors, adapter versions, drafts and small key/value state."""
+"""Sync cursors, adapter versions, account status and small key/value state."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from panza.daemon.store.db import NOW, count
 
 
 def get_cursor(conn: sqlite3.Connection, account: str, folder: str) -> dict[str, Any] | None:
@@ -21,7 +24,7 @@ def set_cursor(conn: sqlite3.Connection, account: str, folder: str, value: dict[
     conn.execute(
         "INSERT INTO sync_cursors (account, folder, value) VALUES (?, ?, ?)"
         " ON CONFLICT (account, folder) DO UPDATE SET value = excluded.value,"
-        " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        f" updated_at = {NOW}",
         (account, folder, json.dumps(value, sort_keys=True)),
     )
 
@@ -81,57 +84,65 @@ def current_adapter(conn: sqlite3.Connection) -> int | None:
 
 def adapter_path(conn: sqlite3.Connection, version: int) -> Path:
     """The folder of adapter `version` (which the store must know)."""
-    row = conn.execute("SELECT path FROM adapter_versions WHERE version = ?", (version,)).fetchone()
-    if row is None:
+    found = adapter_versions(conn).get(version)
+    if found is None:
         raise KeyError(f"adapter version {version} is not in the store")
-    return Path(row[0])
+    return found.path
 
 
 def set_current_adapter(conn: sqlite3.Connection, version: int) -> None:
-    row = conn.execute(
-        "SELECT status FROM adapter_versions WHERE version = ?", (version,)
-    ).fetchone()
-    if row is None or row[0] != "accepted":
+    found = adapter_versions(conn).get(version)
+    if found is None or found.status != "accepted":
         raise ValueError(f"adapter v{version:04d} is not an accepted version")
     set_meta(conn, "current_adapter", str(version))
 
 
-def add_draft(
-    conn: sqlite3.Connection,
-    draft_id: str,
-    mode: str,
-    instruction: str,
-    text: str,
-    *,
-    subject: str = "",
-    adapter_version: int | None = None,
-    retrieved: list[dict[str, Any]] | None = None,
-    timings: dict[str, float | None] | None = None,
-) -> None:
-    conn.execute(
-        "INSERT INTO drafts (id, mode, instruction, subject, text, adapter_version, retrieved,"
-        " timings) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            draft_id,
-            mode,
-            instruction,
-            subject,
-            text,
-            adapter_version,
-            json.dumps(retrieved or []),
-            json.dumps(timings or {}),
-        ),
-    )
+@dataclass(frozen=True)
+class AdapterVersion:
+    """One recorded adapter version: where it is, how it was made, and the verdict."""
+
+    version: int
+    path: Path
+    parent: int | None
+    method: str
+    status: str  # accepted | rejected
+    reason: str | None
+    email_count: int
+    cutoff_date: str | None
+    metrics: dict[str, Any]
+    created_at: str
 
 
-def record_feedback(conn: sqlite3.Connection, draft_id: str, sent_text: str) -> bool:
-    """Store the text the user finally sent; False when the draft is unknown."""
-    cur = conn.execute(
-        "UPDATE drafts SET sent_text = ?, feedback_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-        " WHERE id = ?",
-        (sent_text, draft_id),
+def adapter_versions(conn: sqlite3.Connection) -> dict[int, AdapterVersion]:
+    """Every recorded adapter version by number, oldest first."""
+    rows = conn.execute(
+        "SELECT version, path, parent, method, status, reason, email_count, cutoff_date, metrics,"
+        " created_at FROM adapter_versions ORDER BY version"
     )
-    return cur.rowcount == 1
+    return {
+        int(r[0]): AdapterVersion(
+            int(r[0]),
+            Path(r[1]),
+            None if r[2] is None else int(r[2]),
+            str(r[3]),
+            str(r[4]),
+            r[5],
+            int(r[6]),
+            r[7],
+            dict(json.loads(r[8] or "{}")),
+            str(r[9]),
+        )
+        for r in rows
+    }
+
+
+def kept_since_last_adapter(conn: sqlite3.Connection) -> int:
+    """Kept emails stored after the newest adapter version was made (all, before any)."""
+    return count(
+        conn,
+        "SELECT count(*) FROM emails WHERE status = 'kept' AND added_at >"
+        " COALESCE((SELECT max(created_at) FROM adapter_versions), '')",
+    )
 
 
 AccountState = Literal["ok", "auth_needed", "error"]
@@ -143,13 +154,13 @@ def set_account_status(
     """Record the outcome of a sync; ``ok`` also stamps the last successful sync time."""
     conn.execute(
         "INSERT INTO account_status (account, state, message, last_sync_at, last_new)"
-        " VALUES (?1, ?2, ?3, CASE WHEN ?2 = 'ok' THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END,"
+        f" VALUES (?1, ?2, ?3, CASE WHEN ?2 = 'ok' THEN {NOW} END,"
         " ?4) ON CONFLICT (account) DO UPDATE SET state = excluded.state,"
         " message = excluded.message,"
         " last_sync_at = COALESCE(excluded.last_sync_at, account_status.last_sync_at),"
         " last_new = CASE WHEN excluded.state = 'ok' THEN excluded.last_new"
         " ELSE account_status.last_new END,"
-        " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        f" updated_at = {NOW}",
         (account, state, message, new),
     )
 

@@ -14,11 +14,12 @@ from panza.daemon.config.edit import add_account
 from panza.daemon.config.load import parse_config
 from panza.daemon.config.starter import starter_config
 from panza.daemon.errors import ConfigError
-from panza.daemon.feedback import acceptance, now
+from panza.daemon.feedback import acceptance
 from panza.daemon.sample import PERSONA
 from panza.daemon.store import EmailRecord, Store, insert_emails
 from panza.daemon.store.autodraft import Seen, add_seen, in_state, set_intent, set_written
-from panza.daemon.store.state import add_draft
+from panza.daemon.store.db import now
+from panza.daemon.store.drafts import add_draft
 from tests.daemon_process import panza
 
 

@@ -19,6 +19,8 @@ from panza.daemon.autodraft.gmail_watch import GmailSink, GmailWatcher
 from panza.daemon.config import load_config
 from panza.daemon.errors import AuthError
 from panza.daemon.protocol import DraftParams
+from panza.daemon.sample.fake_http import LocalServer
+from panza.daemon.sample.fake_oauth import CLIENT_ID, CLIENT_SECRET, SCOPE, FakeOAuth
 from panza.daemon.service import Service
 from panza.daemon.sources import gmail_auth
 from panza.daemon.sources.gmail_inbox import COMPOSE_SCOPE
@@ -28,8 +30,6 @@ from panza.daemon.writer import Draft, Writer
 from tests.autodraft.conftest import ADA, message, write_config
 from tests.gmail.conftest import ACCESS_TOKEN
 from tests.gmail.fake_gmail_drafts import FakeGmailDrafts
-from tests.gmail.fake_oauth import CLIENT_ID, CLIENT_SECRET, SCOPE, FakeOAuth
-from tests.gmail.fake_server import LocalServer
 
 pytestmark = pytest.mark.integration
 ACCOUNT = "personal"

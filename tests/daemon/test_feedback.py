@@ -15,9 +15,10 @@ from panza.daemon.cli import main
 from panza.daemon.config import load_config
 from panza.daemon.service import Service
 from panza.daemon.store import Store
+from panza.daemon.store.db import now
+from panza.daemon.store.drafts import add_draft
 from panza.daemon.store.emails import insert_emails
 from panza.daemon.store.records import EmailRecord
-from panza.daemon.store.state import add_draft
 
 DRAFT = "Hi Tom, could we move the budget meeting to Friday afternoon? Thanks, David"
 
@@ -98,7 +99,7 @@ def test_sent_mail_from_a_sync_is_matched_to_its_draft(service: Service) -> None
     with service.store.write() as w:
         insert_emails(w, [_email(1, DRAFT)])  # stored before this sync: not matched
     time.sleep(0.01)  # added_at has millisecond resolution
-    since = feedback.now(conn)
+    since = now(conn)
     sent = DRAFT.replace("Friday afternoon", "Monday morning")
     with service.store.write() as w:
         insert_emails(w, [_email(2, sent), _email(3, "Unrelated note about the lab")])

@@ -20,8 +20,9 @@ from panza.daemon.handlers import Handlers
 from panza.daemon.jobs import Jobs
 from panza.daemon.protocol import FeedbackParams, Request
 from panza.daemon.service import Service
+from panza.daemon.store.db import now
+from panza.daemon.store.drafts import add_draft
 from panza.daemon.store.emails import insert_emails
-from panza.daemon.store.state import add_draft
 from tests.daemon.test_feedback import DRAFT, _email, service  # noqa: F401 - the fixture
 
 Scored = list[tuple[int, bool]]  # (thread id, a transaction was open)
@@ -77,7 +78,7 @@ def test_matching_scores_in_batches_and_leaves_the_store_free_meanwhile(
         for i in range(4):
             add_draft(w, f"d{i}", "new", "ask Tom", f"{DRAFT} item {i} of the list")
         add_draft(w, "user", "new", "ask Tom", DRAFT + " from the user")
-    since = feedback.now(service.store.conn)
+    since = now(service.store.conn)
     time.sleep(0.01)
     with service.store.write() as w:
         emails = [_email(n, f"{DRAFT} item {n} of the list") for n in range(4)]

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from panza.daemon import feedback
 from panza.daemon.errors import StoreError
 from panza.daemon.store import EmailRecord, Store, counts, insert_emails, iter_emails, state
+from panza.daemon.store.drafts import add_draft
 from panza.daemon.store.migrations import MIGRATIONS, Migration
 from panza.daemon.store.records import split_for
 
@@ -139,13 +141,11 @@ def test_adapter_versions_and_current(store: Store) -> None:
 
 def test_drafts_and_feedback(store: Store) -> None:
     with store.write() as conn:
-        state.add_draft(
-            conn, "d1", "new", "Decline politely", "Dear Tom, ...", adapter_version=None
-        )
-        assert state.record_feedback(conn, "d1", "Dear Tom, sorry.")
-        assert not state.record_feedback(conn, "nope", "x")
-    row = store.conn.execute("SELECT sent_text FROM drafts WHERE id='d1'").fetchone()
-    assert row[0] == "Dear Tom, sorry."
+        add_draft(conn, "d1", "new", "Decline politely", "Dear Tom, ...", adapter_version=None)
+    assert feedback.record(store, "d1", "Dear Tom, sorry.") == 0.6667
+    assert feedback.record(store, "nope", "x") is None
+    row = store.conn.execute("SELECT sent_text, similarity FROM drafts WHERE id='d1'").fetchone()
+    assert tuple(row) == ("Dear Tom, sorry.", 0.6667)
 
 
 def test_split_is_stable_and_near_fraction() -> None:

@@ -23,13 +23,13 @@ from panza.daemon.config.edit import add_account
 from panza.daemon.config.starter import starter_config
 from panza.daemon.mail.clean import CleanRules
 from panza.daemon.sample import PERSONA, SampleMessage, generate
+from panza.daemon.sample.fake_gmail import FakeGmail
+from panza.daemon.sample.fake_http import LocalServer
+from panza.daemon.sample.fake_oauth import CLIENT_ID, CLIENT_SECRET, SCOPE, FakeOAuth
 from panza.daemon.sources import gmail_auth
 from panza.daemon.sources.retry import RetryPolicy
 from panza.daemon.store import Store
 from panza.daemon.sync import Progress, SyncContext
-from tests.gmail.fake_gmail import FakeGmail
-from tests.gmail.fake_oauth import CLIENT_ID, CLIENT_SECRET, SCOPE, FakeOAuth
-from tests.gmail.fake_server import LocalServer
 
 ACCOUNT = "personal"
 INCOMING = b"From: Tom <tom@partner.example>\nSubject: Hi\n\nAn incoming message.\n"

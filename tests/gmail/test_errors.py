@@ -9,17 +9,17 @@ import pytest
 from panza.daemon import sync
 from panza.daemon.config import Config, GmailAccount
 from panza.daemon.errors import SourceError
-from panza.daemon.sources import gmail
-from panza.daemon.sources.gmail import FOLDER, sync_account
-from panza.daemon.store.state import account_status, get_cursor
-from tests.gmail.conftest import ACCOUNT, FakeGoogle, Keyring, MakeContext, Sleeps
-from tests.gmail.fake_gmail import (
+from panza.daemon.sample.fake_gmail import (
     BAD_REQUEST,
     FORBIDDEN,
     RATE_LIMITED,
     SERVER_ERROR,
     USER_RATE_LIMITED,
 )
+from panza.daemon.sources import gmail
+from panza.daemon.sources.gmail import FOLDER, sync_account
+from panza.daemon.store.state import account_status, get_cursor
+from tests.gmail.conftest import ACCOUNT, FakeGoogle, Keyring, MakeContext, Sleeps
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from panza.daemon.sample.fake_gmail import Call
 from tests.gmail.conftest import ACCOUNT, FakeGoogle, Keyring, add_gmail_account, panza, start_panza
-from tests.gmail.fake_gmail import Call
 
 pytestmark = pytest.mark.integration
 

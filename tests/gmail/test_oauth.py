@@ -22,13 +22,13 @@ from panza.daemon import sync
 from panza.daemon.config import Config, GmailAccount
 from panza.daemon.errors import AuthError, UserError
 from panza.daemon.sample import PERSONA
+from panza.daemon.sample.fake_oauth import CLIENT_SECRET, SCOPE
 from panza.daemon.secrets import get_secret
 from panza.daemon.sources import gmail_auth
 from panza.daemon.sources.gmail import sync_account
 from panza.daemon.store import Store
 from panza.daemon.store.state import account_status
 from tests.gmail.conftest import ACCOUNT, FakeGoogle, MakeContext, credentials, sent_mail
-from tests.gmail.fake_oauth import CLIENT_SECRET, SCOPE
 
 pytestmark = pytest.mark.integration
 

@@ -7,11 +7,11 @@ from collections import Counter
 
 import pytest
 
+from panza.daemon.sample.fake_gmail import Call
 from panza.daemon.sources.gmail import FOLDER, sync_account
 from panza.daemon.store import Store, counts
 from panza.daemon.store.state import get_cursor
 from tests.gmail.conftest import ACCOUNT, FakeGoogle, Keyring, MakeContext, sent_mail
-from tests.gmail.fake_gmail import Call
 
 pytestmark = pytest.mark.integration
 

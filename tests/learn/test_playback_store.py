@@ -12,8 +12,9 @@ import pytest
 
 from panza.daemon import paths
 from panza.daemon.config import load_config
-from panza.daemon.learn import TrainingJobError, pending, run_playback
+from panza.daemon.learn import TrainingJobError, run_playback
 from panza.daemon.store import Store
+from panza.daemon.store.instructions import needing_instruction
 from tests.learn.conftest import write_config
 from tests.learn.corpus import EMAILS, add_emails
 
@@ -49,13 +50,13 @@ def test_only_emails_without_an_instruction_from_this_model_are_played_back(
     assert _instructions(store)[new[0]] == (None, "subject", "empty")
     # A failure with this model is not retried on every run, only when asked.
     assert run_playback(store, config, where, command=NEVER).pending == 0
-    assert [e["id"] for e in pending(store.conn, "subject", retry_failed=True)] == [str(new[0])]
+    assert [e.id for e in needing_instruction(store.conn, "subject", retry_failed=True)] == [new[0]]
 
     # Another playback model: every email is played back again.
     write_config(learn_home, tiny_base)
     text = (learn_home / "config.toml").read_text().replace('"subject"', '"other-model"')
     (learn_home / "config.toml").write_text(text)
-    assert len(pending(store.conn, "other-model")) == 8
+    assert len(needing_instruction(store.conn, "other-model")) == 8
 
 
 def test_a_killed_playback_loses_at_most_the_batch_in_flight_and_resumes(

@@ -1,4 +1,4 @@
-"""A real HTTP server on 127.0.0.1 for the Gmail tier: routing, JSON and Google-style errors.
+"""A real HTTP server on 127.0.0.1 standing in for Google: routing, JSON and Google-style errors.
 
 Handlers are plain functions from :class:`Request` to :class:`Reply`, so the
 fake Gmail API and the fake OAuth endpoints stay free of socket code.
