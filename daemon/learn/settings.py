@@ -54,30 +54,6 @@ def profile(config: Config) -> dict[str, str]:
     return {"name": u.name, "signature": u.signature, "facts": u.facts}
 
 
-def hyper(config: Config, method: str | None = None) -> dict[str, Any]:
-    """The job's "hyper" block: training settings for `method` (default: the config's)."""
-    t = config.training
-    chosen = method or t.method
-    return {
-        "method": chosen,
-        "epochs": t.full_epochs if chosen == "full" else t.epochs,
-        "learning_rate": t.learning_rate,
-        "max_length": t.max_length,
-        "batch_size": t.batch_size,
-        "micro_batch_size": t.micro_batch_size,
-        "warmup_steps": t.warmup_steps,
-        "r": t.r,
-        "alpha": t.alpha,
-        "dropout": t.dropout,
-        "density": t.density,
-        "target_modules": t.target_modules,
-        "mask_warmup_steps": t.mask_warmup_steps,
-        "replay_ratio": t.replay_ratio,
-        "acceptance_tolerance": t.acceptance_tolerance,
-        "seed": t.seed,
-    }
-
-
 def child_env() -> dict[str, str]:
     """Environment for the child: the Hub token from the keyring, never in a job file.
 

@@ -27,6 +27,8 @@ from panza.daemon.store import Store
 from panza.daemon.store.state import add_adapter_version, current_adapter, set_current_adapter
 from panza.training import versions
 from panza.training.errors import VersionError
+from panza.training.hyper import Hyper
+from panza.training.settings import MethodName
 
 log = logging.getLogger(__name__)
 OnEvent = Callable[[dict[str, Any]], None]
@@ -90,7 +92,7 @@ def run_training(
     config: Config,
     paths: Paths,
     *,
-    method: str | None = None,
+    method: MethodName | None = None,
     full_retrain: bool = False,
     on_event: OnEvent | None = None,
     retriever: Retriever | Literal["index"] | None = "index",
@@ -109,10 +111,10 @@ def run_training(
         current = current_adapter(store.conn)
         known = recorded_versions(store)
         spec = settings.model_spec(config, paths, settings.base_name(config), notify)
-        hyper = settings.hyper(config, method)
+        hyper = Hyper.from_settings(config.training, method)
         if current is not None and not full_retrain:
             parent = versions.read_manifest(Path(known[current]["path"]))
-            if not _has_new(split.train, parent, spec["name"], hyper["method"]):
+            if not _has_new(split.train, parent, spec["name"], hyper.method):
                 return TrainOutcome("nothing_to_train", None, {"status": "nothing_to_train"})
         if retriever == "index" and config.training.rag_share > 0:
             retriever = index_retriever(store, config, paths, config.training.rag_k)
@@ -130,7 +132,7 @@ def run_training(
             "kind": "train",
             "model": spec,
             "profile": settings.profile(config),
-            "hyper": hyper,
+            "hyper": hyper.to_json(),
             "train": split.train,
             "test": split.test,
             "adapters_dir": str(paths.adapters_dir),
