@@ -276,12 +276,8 @@ def _asked(params: DraftParams) -> int:
 
 
 def _model_spec(service: Service, notify: Callable[[str], None]) -> ModelSpec:
-    from panza.training.model import ModelSpec
-
     config = service.config
-    return ModelSpec(
-        **settings.model_spec(config, service.paths, settings.base_name(config), notify)
-    )
+    return settings.model_spec(config, service.paths, settings.base_name(config), notify)
 
 
 def _load(spec: ModelSpec, adapter: Path, version: int, quantize: bool) -> DraftModel:

@@ -16,6 +16,7 @@ from panza.daemon.learn.train import recorded_versions
 from panza.daemon.paths import Paths
 from panza.daemon.store import Store
 from panza.daemon.store.state import current_adapter
+from panza.training.job_files import model_json, profile_json
 
 OnEvent = Callable[[dict[str, Any]], None]
 
@@ -56,12 +57,12 @@ def run_eval(
             or (which == "accepted" and v["status"] == "accepted")
         )
         # An adapter only fits the base model it was trained on.
-        and json.loads(v["metrics"]).get("base_model") in (None, spec["name"])
+        and json.loads(v["metrics"]).get("base_model") in (None, spec.name)
     ]
     job = {
         "kind": "eval",
-        "model": spec,
-        "profile": settings.profile(config),
+        "model": model_json(spec),
+        "profile": profile_json(settings.profile(config)),
         "test": split.test,
         "versions": [{"name": f"v{n:04d}", "path": known[n]["path"]} for n in chosen],
         "include_base": True,

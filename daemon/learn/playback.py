@@ -19,6 +19,7 @@ from panza.daemon.config import Config
 from panza.daemon.learn import child, settings
 from panza.daemon.paths import Paths
 from panza.daemon.store import Store
+from panza.training.job_files import model_json
 
 Progress = Callable[[int, int], None]
 
@@ -75,7 +76,7 @@ def run_playback(
     # The recorded model is the configured name, even when it resolves to a folder.
     job = {
         "kind": "playback",
-        "model": spec,
+        "model": model_json(spec),
         "items": todo,
         "batch_size": config.training.playback_batch_size,
     }
