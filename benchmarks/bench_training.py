@@ -36,10 +36,11 @@ from typing import Any
 import torch
 
 from panza.daemon.store.records import split_for
-from panza.training.dataset import Record, encode_records
+from panza.training.dataset import encode_records
 from panza.training.demo_model import DEMO_NAME, MANIFEST, ensure_demo_model
 from panza.training.evaluate import heldout_losses
 from panza.training.job import run
+from panza.training.job_files import Record
 from panza.training.model import ModelSpec, load_base
 from panza.training.playback import subject_instruction
 from panza.training.prompt import Profile

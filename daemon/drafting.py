@@ -49,7 +49,7 @@ class Drafting:
         return self._lock.locked()
 
     async def draft(self, req: Request, emit: Emit) -> dict[str, Any]:
-        params: DraftParams = req.params
+        params = req.params_as(DraftParams)
         position = self._waiting + (1 if self._lock.locked() and self._preempt is None else 0)
         self._waiting += 1
         self.preempt()
@@ -123,7 +123,7 @@ class Drafting:
                 self._lock.release()
 
     async def retrain(self, req: Request, emit: Emit) -> dict[str, Any]:
-        params: RetrainParams = req.params
+        params = req.params_as(RetrainParams)
         result = await self.jobs.run(
             "train", lambda p: self.learn(p, full=params.full), emit, req.id, summarize=lambda r: r
         )

@@ -63,7 +63,7 @@ class Handlers:
         return status
 
     async def sync(self, req: Request, emit: Emit) -> dict[str, Any]:
-        params: SyncParams = req.params
+        params = req.params_as(SyncParams)
         outcomes = await self.jobs.run(
             "sync",
             lambda progress: self.service.sync(progress, params.account),
@@ -88,7 +88,7 @@ class Handlers:
         return {"paused": False}
 
     async def feedback(self, req: Request, emit: Emit) -> dict[str, Any]:
-        params: FeedbackParams = req.params
+        params = req.params_as(FeedbackParams)
         # Scoring a maximum-size text takes most of a second: not on the event loop.
         if not await asyncio.to_thread(self.service.feedback, params.draft_id, params.text):
             raise ProtocolError("bad_request", f"no draft with id {params.draft_id!r}")

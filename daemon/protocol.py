@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -90,6 +90,8 @@ class FeedbackParams(_Params):
     text: str = Field(max_length=200_000)
 
 
+P = TypeVar("P", bound=_Params)
+
 PARAMS: dict[str, type[_Params]] = {
     "ping": NoParams,
     "status": NoParams,
@@ -106,13 +108,21 @@ PARAMS: dict[str, type[_Params]] = {
 
 
 class Request(BaseModel):
-    """A validated request."""
+    """A validated request; ``params`` is already its method's model (see PARAMS)."""
 
     model_config = ConfigDict(frozen=True)
 
     id: str
     method: str
-    params: Any
+    params: _Params
+
+    def params_as(self, model: type[P]) -> P:
+        """The params as the handler's model; a mismatch is a bug here, not the client's."""
+        if not isinstance(self.params, model):
+            raise ProtocolError(
+                "internal", f"{self.method} got {type(self.params).__name__}", self.id
+            )
+        return self.params
 
 
 def parse_request(line: bytes) -> Request:

@@ -25,6 +25,7 @@ from panza.daemon.paths import ensure_run_dir
 from panza.daemon.peer import peer_uid
 from panza.daemon.protocol import (
     MAX_LINE,
+    CancelParams,
     ErrorCode,
     ProtocolError,
     Request,
@@ -197,7 +198,7 @@ class Server:
             await conn.send(reply_error(exc.request_id, exc.code, exc.message))
             return
         if req.method == "cancel":
-            target = conn.tasks.get(req.params.target)
+            target = conn.tasks.get(req.params_as(CancelParams).target)
             if target is not None:
                 target.cancel()
             await conn.send(reply_ok(req.id, {"cancelled": target is not None}))

@@ -241,15 +241,14 @@ class Writer:
         even the bare prompt does not leave that room, the prompt keeps what fits beside
         :data:`MIN_NEW_TOKENS` and the draft is capped to the rest of the context.
         """
-        from panza.training.prompt import PastEmail, Profile, Request, ThreadMessage, encode_prompt
+        from panza.training.prompt import PastEmail, Request, ThreadMessage, encode_prompt
 
-        user = self.service.config.user
         request = Request(
             instruction=params.instruction.strip() or REPLY_INSTRUCTION,
             retrieved=tuple(PastEmail(r["subject"], r["text"], r["date"]) for r in retrieved),
             thread=tuple(ThreadMessage(m.sender, m.text, m.date or None) for m in params.thread),
         )
-        profile = Profile(user.name, user.signature, user.facts)
+        profile = settings.profile(self.service.config)
         asked = _asked(params)
         try:
             encoded = encode_prompt(draft.tokenizer, profile, request, draft.context - asked)
@@ -291,12 +290,8 @@ def _asked(params: DraftParams) -> int:
 
 
 def _model_spec(service: Host, notify: Callable[[str], None]) -> ModelSpec:
-    from panza.training.model import ModelSpec
-
     config = service.config
-    return ModelSpec(
-        **settings.model_spec(config, service.paths, settings.base_name(config), notify)
-    )
+    return settings.model_spec(config, service.paths, settings.base_name(config), notify)
 
 
 def _load(spec: ModelSpec, adapter: Path, version: int, quantize: bool) -> DraftModel:

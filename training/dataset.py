@@ -15,63 +15,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from panza.training.errors import JobError
-from panza.training.prompt import (
-    IGNORE,
-    Encoded,
-    PastEmail,
-    Profile,
-    Request,
-    ThreadMessage,
-    encode_example,
-)
-
-
-@dataclass(frozen=True)
-class Record:
-    """One stored email with its instruction and context."""
-
-    id: str
-    instruction: str
-    text: str
-    date: str | None = None
-    thread: tuple[ThreadMessage, ...] = ()
-    retrieved: tuple[PastEmail, ...] = ()
-
-    def request(self, with_retrieved: bool = True) -> Request:
-        return Request(self.instruction, self.retrieved if with_retrieved else (), self.thread)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "instruction": self.instruction,
-            "text": self.text,
-            "date": self.date,
-            "thread": [{"sender": m.sender, "text": m.text, "date": m.date} for m in self.thread],
-            "retrieved": [
-                {"subject": e.subject, "text": e.text, "date": e.date} for e in self.retrieved
-            ],
-        }
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> Record:
-        try:
-            return cls(
-                id=str(d["id"]),
-                instruction=str(d["instruction"]),
-                text=str(d["text"]),
-                date=d.get("date"),
-                thread=tuple(
-                    ThreadMessage(str(m.get("sender", "")), str(m["text"]), m.get("date"))
-                    for m in d.get("thread") or ()
-                ),
-                retrieved=tuple(
-                    PastEmail(str(e.get("subject", "")), str(e["text"]), e.get("date"))
-                    for e in d.get("retrieved") or ()
-                ),
-            )
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise JobError(f"malformed record: missing or wrong field {exc}") from None
+from panza.training.job_files import Record
+from panza.training.prompt import IGNORE, Encoded, Profile, encode_example
 
 
 @dataclass(frozen=True)

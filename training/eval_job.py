@@ -14,9 +14,10 @@ from typing import Any
 
 from torch import nn
 
-from panza.training.dataset import Item, Record, encode_records
+from panza.training.dataset import Item, encode_records
 from panza.training.evaluate import draft_scores, heldout_losses
 from panza.training.job_context import JobContext
+from panza.training.job_files import Record
 from panza.training.model import load_base, load_tokenizer
 from panza.training.rosa import load
 from panza.training.rosa.methods import LoraTuned, RosaTuned

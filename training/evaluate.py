@@ -14,8 +14,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from panza.training.dataset import Item, Record, collate
+from panza.training.dataset import Item, collate
 from panza.training.generate import generate
+from panza.training.job_files import Record
 from panza.training.metrics import bleu, rouge_l
 from panza.training.prompt import Profile, encode_prompt, turn_suffix
 from panza.training.trainer import loss_sum

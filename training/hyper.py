@@ -1,8 +1,7 @@
-"""Hyperparameters of one training run, with the reference configuration as defaults.
+"""Hyperparameters of one training run: the config's training settings for one method
+(torch-free: the daemon builds them).
 
-Defaults follow PanzaMail's recommended RoSA setup (r=8, alpha=16, dropout 0.05, density
-1%, all-linear targets, lr 1e-5, global batch 8 of micro-batch 1, 8 warmup steps then
-linear decay, max length 512, seed 41, 5 epochs for RoSA and 3 for full fine-tuning).
+Defaults and limits are those of :class:`panza.training.settings.TrainingSettings`.
 """
 
 from __future__ import annotations
@@ -10,60 +9,60 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from panza.training.errors import JobError
-from panza.training.rosa import MethodConfig, MethodName, method_config
+from panza.training.settings import MethodName, TargetModules, TrainingSettings, check
 
-METHOD_EPOCHS: dict[str, int] = {"rosa": 5, "lora": 5, "full": 3}
+if TYPE_CHECKING:
+    from panza.training.rosa import MethodConfig
+
+_D = TrainingSettings()
 
 
 @dataclass(frozen=True)
 class Hyper:
     """Everything that shapes a run; recorded in each version's manifest."""
 
-    method: MethodName = "rosa"
-    epochs: int | None = None  # None: the method's reference count (METHOD_EPOCHS)
-    learning_rate: float = 1e-5
+    method: MethodName = _D.method
+    epochs: int | None = None  # None: the method's reference count (TrainingSettings)
+    learning_rate: float = _D.learning_rate
     sparse_learning_rate: float | None = None  # None: same as learning_rate
-    max_length: int = 512
-    batch_size: int = 8
-    micro_batch_size: int = 1
-    warmup_steps: int = 8
-    r: int = 8
-    alpha: float = 16.0
-    dropout: float = 0.05
-    density: float = 0.01
-    target_modules: str | tuple[str, ...] = "all-linear"
-    # RoSA's "wl16": LoRA alone for this many steps before the sparse mask is chosen.
-    mask_warmup_steps: int = 16
-    replay_ratio: float = 0.5
-    acceptance_tolerance: float = 0.02
-    seed: int = 41
+    max_length: int = _D.max_length
+    batch_size: int = _D.batch_size
+    micro_batch_size: int = _D.micro_batch_size
+    warmup_steps: int = _D.warmup_steps
+    r: int = _D.r
+    alpha: float = _D.alpha
+    dropout: float = _D.dropout
+    density: float = _D.density
+    target_modules: TargetModules = _D.target_modules
+    mask_warmup_steps: int = _D.mask_warmup_steps
+    replay_ratio: float = _D.replay_ratio
+    acceptance_tolerance: float = _D.acceptance_tolerance
+    seed: int = _D.seed
 
     def __post_init__(self) -> None:
         if isinstance(self.target_modules, list):
             object.__setattr__(self, "target_modules", tuple(self.target_modules))
-        problems = []
-        if self.method not in METHOD_EPOCHS:
-            problems.append(f"method must be rosa, lora or full, not {self.method!r}")
-        for name in ("batch_size", "micro_batch_size", "max_length"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name} must be >= 1")
-        if self.epochs is not None and self.epochs < 1:
-            problems.append("epochs must be >= 1")
-        if self.micro_batch_size > self.batch_size:
-            problems.append("micro_batch_size cannot exceed batch_size")
-        if self.learning_rate <= 0:
-            problems.append("learning_rate must be > 0")
-        if self.replay_ratio < 0 or self.acceptance_tolerance < 0:
-            problems.append("replay_ratio and acceptance_tolerance must be >= 0")
-        if problems:
-            raise JobError("invalid training settings: " + "; ".join(problems))
+        try:
+            check(self)
+        except (TypeError, ValueError) as exc:
+            raise JobError(f"invalid training settings: {exc}") from None
+
+    @classmethod
+    def from_settings(cls, settings: TrainingSettings, method: MethodName | None = None) -> Hyper:
+        """The run's settings for `method` (default: the settings' own)."""
+        chosen = method or settings.method
+        names = {f.name for f in dataclasses.fields(TrainingSettings)}
+        shared = {
+            f.name: getattr(settings, f.name) for f in dataclasses.fields(cls) if f.name in names
+        }
+        return cls(**{**shared, "method": chosen, "epochs": settings.epochs_for(chosen)})
 
     @property
     def epoch_count(self) -> int:
-        return self.epochs if self.epochs is not None else METHOD_EPOCHS[self.method]
+        return self.epochs if self.epochs is not None else _D.epochs_for(self.method)
 
     def steps_for(self, examples: int) -> int:
         """Optimizer steps for `examples` examples over all epochs (at least one)."""
@@ -76,6 +75,9 @@ class Hyper:
 
     def method_config(self, base_model: str | None, total_steps: int) -> MethodConfig:
         """The RoSA tuner's config for this run."""
+        # Imported here: the daemon builds a Hyper for each job and must not import torch.
+        from panza.training.rosa import method_config
+
         if self.method == "full":
             return method_config("full", base_model=base_model)
         if self.method == "lora":

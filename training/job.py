@@ -3,7 +3,8 @@
 Every job reports through `emit` (one JSON-ready dict per event: "stage", "step",
 "playback_batch", "drafts", and one final "result"); `python -m panza.training` prints
 them as JSON lines for the daemon. Common fields: "kind", "model" (ModelSpec fields),
-"profile" (name, signature, facts). See run_train for the train job's own fields.
+"profile" (name, signature, facts). The train job is
+:class:`panza.training.job_files.TrainJob`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from typing import Any
 
 from panza.training.errors import JobError
 from panza.training.job_context import Emit, JobContext, ShouldStop
-from panza.training.model import ModelSpec
-from panza.training.prompt import Profile
+from panza.training.job_files import TrainJob, parse_model, parse_profile
 
 __all__ = ["KINDS", "Emit", "JobContext", "ShouldStop", "run", "run_playback"]
 KINDS = ("playback", "train", "eval")
@@ -23,13 +23,15 @@ def run(job: dict[str, Any], emit: Emit, should_stop: ShouldStop = lambda: False
     """Run one job; returns (and emits) its result event."""
     if not isinstance(job, dict) or job.get("kind") not in KINDS:
         raise JobError(f"a job needs a 'kind' of {', '.join(KINDS)}")
-    ctx = JobContext(_spec(job.get("model")), _profile(job.get("profile")), emit, should_stop)
+    ctx = JobContext(
+        parse_model(job.get("model")), parse_profile(job.get("profile")), emit, should_stop
+    )
     if job["kind"] == "playback":
         result = run_playback(job, ctx)
     elif job["kind"] == "train":
         from panza.training.train_job import run_train
 
-        result = run_train(job, ctx)
+        result = run_train(TrainJob.from_json(job), ctx)
     else:
         from panza.training.eval_job import run_eval
 
@@ -37,24 +39,6 @@ def run(job: dict[str, Any], emit: Emit, should_stop: ShouldStop = lambda: False
     result = {"event": "result", **result}
     emit(result)
     return result
-
-
-def _spec(data: Any) -> ModelSpec:
-    if not isinstance(data, dict) or not data.get("name"):
-        raise JobError("the job's 'model' needs a 'name' (a Hugging Face id or a folder)")
-    allowed = {"name", "device", "dtype", "load_in_4bit", "allow_download"}
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise JobError(f"unknown model fields: {', '.join(unknown)}")
-    return ModelSpec(**data)
-
-
-def _profile(data: Any) -> Profile:
-    if data is None:
-        return Profile(name="me")
-    if not isinstance(data, dict) or not str(data.get("name", "")).strip():
-        raise JobError("the job's 'profile' needs a 'name'")
-    return Profile(str(data["name"]), str(data.get("signature", "")), str(data.get("facts", "")))
 
 
 def run_playback(job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:

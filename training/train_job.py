@@ -1,11 +1,11 @@
 """The train job: plan (full or incremental), train, evaluate on held-out emails, decide,
 and publish `adapters/vNNNN/` atomically.
 
-Fields: "hyper" (Hyper), "train" and "test" (records), "adapters_dir", "version" (the
-number to write), "current" ({"version", "path"} of the current adapter, or null),
-"full_retrain". The held-out loss of the current model (the bare base when there is no
-current adapter) is computed on the same test emails, reusing the per-email figures its
-manifest cached and evaluating only the emails it has not seen, so that an incremental
+The job's fields are :class:`panza.training.job_files.TrainJob`; the manifest written
+beside the weights is :class:`panza.training.manifest.Manifest`. The held-out loss of
+the current model (the bare base when there is no current adapter) is computed on the
+same test emails, reusing the per-email figures its manifest cached and evaluating only
+the emails it has not seen, so that an incremental
 run costs in proportion to the new mail.
 """
 
@@ -20,11 +20,12 @@ from typing import Any
 import torch
 
 from panza.training import versions
-from panza.training.dataset import Item, Record, encode_records
+from panza.training.dataset import Item, encode_records
 from panza.training.errors import Cancelled, JobError
 from panza.training.evaluate import heldout_losses
-from panza.training.hyper import Hyper
 from panza.training.job_context import JobContext
+from panza.training.job_files import CurrentAdapter, TrainJob
+from panza.training.manifest import Heldout, Manifest
 from panza.training.model import Loaded, ModelSpec, load_base, load_tokenizer
 from panza.training.precision import plan_precision
 from panza.training.rosa import Tuned, load, prepare
@@ -33,25 +34,20 @@ from panza.training.rosa.peft_format import panza_version
 from panza.training.trainer import train
 
 
-def run_train(job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    hyper = Hyper.from_json(dict(job.get("hyper") or {}))
-    train_recs = [Record.from_json(r) for r in job.get("train", [])]
-    test_recs = [Record.from_json(r) for r in job.get("test", [])]
-    try:
-        root, number = Path(job["adapters_dir"]), int(job["version"])
-    except (KeyError, TypeError, ValueError):
-        raise JobError("a train job needs 'adapters_dir' and an integer 'version'") from None
+def run_train(job: TrainJob, ctx: JobContext) -> dict[str, Any]:
+    hyper, train_recs, test_recs = job.hyper, job.train, job.test
+    root, number = Path(job.adapters_dir), job.version
     if hyper.method == "full" and ctx.spec.load_in_4bit:
         raise JobError("full fine-tuning needs a full-precision base: use rosa or lora in 4-bit")
     versions.remove_stale_staging(root)
-    current = job.get("current")
-    parent = versions.read_manifest(Path(current["path"])) if current else None
+    current = job.current
+    parent = versions.read_manifest(Path(current.path)) if current else None
     plan = versions.plan_run(
         [r.id for r in train_recs],
         parent,
         base_model=ctx.spec.name,
         method=hyper.method,
-        full_retrain=bool(job.get("full_retrain")),
+        full_retrain=job.full_retrain,
         replay_ratio=hyper.replay_ratio,
         seed=hyper.seed + number,
     )
@@ -104,38 +100,40 @@ def run_train(job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     if ctx.should_stop():
         raise Cancelled("training was cancelled")
     dates = [d for d in (by_id[i].date for i in plan.seen_ids if i in by_id) if d]
-    manifest = {
-        "version": number,
-        "name": versions.version_name(number),
-        "parent": current["version"] if plan.mode == "incremental" and current else None,
-        "compared_with": compared_name,
-        "base_model": ctx.spec.name,
-        "method": hyper.method,
-        "hyperparameters": hyper.to_json(),
-        "mode": plan.mode,
-        "why": plan.why,
-        "email_count": len(plan.seen_ids),
-        "cutoff_date": max(dates) if dates else None,
-        "seen_ids": plan.seen_ids,
-        "new_ids": plan.new_ids,
-        "replay_ids": plan.replay_ids,
-        "skipped_ids": skipped,
-        "steps": result.steps,
-        "train_tokens": result.tokens,
-        "train_seconds": round(result.seconds, 3),
-        "final_loss": result.losses[-1] if result.losses else None,
-        "heldout": {**new_sum, "per_example": figures},
-        "compared_heldout": {**old_sum, "per_example": compared},
-        "accepted": accepted,
-        "reason": reason,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "panza_version": panza_version(),
-        "torch_version": torch.__version__,
-        "job_seconds": round(time.monotonic() - started, 3),
-    }
+    manifest = Manifest(
+        version=number,
+        name=versions.version_name(number),
+        parent=current.version if plan.mode == "incremental" and current else None,
+        compared_with=compared_name,
+        base_model=ctx.spec.name,
+        method=hyper.method,
+        hyperparameters=hyper.to_json(),
+        mode=plan.mode,
+        why=plan.why,
+        email_count=len(plan.seen_ids),
+        cutoff_date=max(dates) if dates else None,
+        seen_ids=plan.seen_ids,
+        new_ids=plan.new_ids,
+        replay_ids=plan.replay_ids,
+        skipped_ids=skipped,
+        steps=result.steps,
+        train_tokens=result.tokens,
+        train_seconds=round(result.seconds, 3),
+        final_loss=result.losses[-1] if result.losses else None,
+        heldout=Heldout(**new_sum, per_example=figures),
+        compared_heldout=Heldout(**old_sum, per_example=compared),
+        accepted=accepted,
+        reason=reason,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        panza_version=panza_version(),
+        torch_version=torch.__version__,
+        job_seconds=round(time.monotonic() - started, 3),
+    )
     _publish(tuned, root, number, manifest)
     summary = {
-        k: v for k, v in manifest.items() if k not in ("seen_ids", "heldout", "compared_heldout")
+        k: v
+        for k, v in manifest.to_json().items()
+        if k not in ("seen_ids", "heldout", "compared_heldout")
     }
     return {
         "status": "accepted" if accepted else "rejected",
@@ -149,28 +147,28 @@ def run_train(job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
 def _current_figures(
     loaded: Loaded,
     spec: ModelSpec,
-    current: dict[str, Any] | None,
-    parent: dict[str, Any] | None,
+    current: CurrentAdapter | None,
+    parent: Manifest | None,
     plan: versions.RunPlan,
     test_items: list[Item],
     pad: int,
 ) -> tuple[Tuned | None, dict[str, list[float]], str]:
     """Per-email held-out figures of the current model; for an incremental run, also the
     current adapter loaded for training (so it is loaded once)."""
-    if current is None or parent is None or parent.get("base_model") != spec.name:
+    if current is None or parent is None or parent.base_model != spec.name:
         # No current adapter, or one for another base model (which is not loaded here):
         # the new version has to beat the bare base.
         return None, heldout_losses(loaded.model, test_items, pad), "base"
-    name = versions.version_name(int(current["version"]))
-    cached: dict[str, list[float]] = dict(parent.get("heldout", {}).get("per_example", {}))
+    name = versions.version_name(current.version)
+    cached: dict[str, list[float]] = dict(parent.heldout.per_example)
     missing = [i for i in test_items if i.key not in cached]
     if plan.mode == "incremental":
-        tuned = load(loaded.model, current["path"], trainable=True)
+        tuned = load(loaded.model, current.path, trainable=True)
         cached.update(heldout_losses(tuned.model, missing, pad))
         return tuned, cached, name
     if missing:
         # A full retrain starts from the base: evaluate the current adapter, then take it off.
-        tuned = load(loaded.model, current["path"])
+        tuned = load(loaded.model, current.path)
         cached.update(heldout_losses(tuned.model, missing, pad))
         loaded.model = _bare(tuned, loaded, spec)
     return None, cached, name
@@ -187,7 +185,7 @@ def _bare(tuned: Tuned, loaded: Loaded, spec: ModelSpec) -> torch.nn.Module:
     return load_base(spec, loaded.tokenizer).model
 
 
-def _publish(tuned: Tuned, root: Path, number: int, manifest: dict[str, Any]) -> None:
+def _publish(tuned: Tuned, root: Path, number: int, manifest: Manifest) -> None:
     staging = versions.staging_dir(root, number)
     try:
         tuned.save(staging)

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from panza.training.atomic import fsync_path
 from panza.training.errors import VersionError
+from panza.training.manifest import Manifest
 
 MANIFEST = "panza_version.json"
 FORMAT = 1
@@ -92,22 +93,24 @@ def publish(staging: Path, final: Path) -> None:
     fsync_path(final.parent)
 
 
-def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
-    text = json.dumps({"format": FORMAT, **manifest}, indent=2, sort_keys=True) + "\n"
+def write_manifest(folder: Path, manifest: Manifest) -> None:
+    text = json.dumps({"format": FORMAT, **manifest.to_json()}, indent=2, sort_keys=True) + "\n"
     (folder / MANIFEST).write_text(text, encoding="utf-8")
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
+def read_manifest(folder: Path) -> Manifest:
     """The manifest of a published version folder."""
     try:
-        data: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise VersionError(f"{folder} is not an adapter version (no {MANIFEST})") from None
     except (OSError, json.JSONDecodeError) as exc:
         raise VersionError(f"cannot read {folder / MANIFEST}: {exc}") from None
+    if not isinstance(data, dict):
+        raise VersionError(f"{folder / MANIFEST} is not a JSON object")
     if int(data.get("format", 0)) > FORMAT:
         raise VersionError(f"{folder} was written by a newer panza; upgrade to read it")
-    return data
+    return Manifest.from_json(data, str(folder / MANIFEST))
 
 
 def heldout_summary(
@@ -150,7 +153,7 @@ class RunPlan:
 
 def plan_run(
     train_ids: Sequence[str],
-    parent: Mapping[str, Any] | None,
+    parent: Manifest | None,
     *,
     base_model: str,
     method: str,
@@ -165,18 +168,18 @@ def plan_run(
         why = "first run"
     elif full_retrain:
         why = "full retrain asked for"
-    elif parent.get("base_model") != base_model:
-        why = f"base model changed from {parent.get('base_model')!r}"
-    elif parent.get("method") != method:
-        why = f"method changed from {parent.get('method')!r}"
+    elif parent.base_model != base_model:
+        why = f"base model changed from {parent.base_model!r}"
+    elif parent.method != method:
+        why = f"method changed from {parent.method!r}"
     if why is not None:
         return RunPlan("full", why, everything, [], everything)
     assert parent is not None
-    seen = set(parent.get("seen_ids", ()))
+    seen = set(parent.seen_ids)
     new = [i for i in everything if i not in seen]
     old = [i for i in everything if i in seen]
     replay = replay_sample(old, round(replay_ratio * len(new)), seed) if new else []
-    still_seen = [i for i in parent.get("seen_ids", ()) if i in set(everything)]
+    still_seen = [i for i in parent.seen_ids if i in set(everything)]
     return RunPlan("incremental", f"{len(new)} new emails", new, replay, [*still_seen, *new])
 
 

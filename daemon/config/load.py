@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import tomllib
 from pathlib import Path
@@ -49,7 +50,8 @@ def parse_config(raw: bytes, where: str = "config") -> Config:
 def _describe(err: Any) -> str:
     loc = [str(p) for p in err["loc"]]
     dotted = ".".join(loc)
-    if err["type"] == "extra_forbidden":
+    # A section that is a dataclass (training's settings) names an unknown key differently.
+    if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         hint = _did_you_mean(loc[-1], _fields_at(loc[:-1]))
         return f"{dotted}: unknown key{hint}"
     if err["type"] == "missing":
@@ -71,6 +73,8 @@ def _fields_at(parent: list[str]) -> list[str]:
             continue
         field = model.model_fields.get(part)
         ann = field.annotation if field is not None else None
+        if isinstance(ann, type) and dataclasses.is_dataclass(ann):
+            return [f.name for f in dataclasses.fields(ann)]
         if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
             return []
         model = ann

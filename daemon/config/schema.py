@@ -7,7 +7,9 @@ import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from panza.training.settings import TrainingSettings
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LANG = re.compile(r"^[a-z]{2}$")
@@ -125,45 +127,11 @@ class ModelConfig(_Strict):
     # The Hugging Face token for gated models lives in the OS keyring (secrets.HF_TOKEN).
 
 
-class TrainingConfig(_Strict):
-    """Fine-tuning method and its knobs. Defaults are PanzaMail's reference configuration
-    (r 8, alpha 16, dropout 0.05, density 1%, all-linear, lr 1e-5, global batch 8 of
-    micro-batch 1, 8 warmup steps, 512 tokens, 5 epochs for RoSA/LoRA and 3 for full)."""
+class TrainingConfig(TrainingSettings):
+    """[training]: its fields, defaults and limits are training's own (TrainingSettings)."""
 
-    method: Literal["rosa", "lora", "full"] = "rosa"
-    epochs: int = Field(default=5, ge=1)
-    full_epochs: int = Field(default=3, ge=1)
-    learning_rate: float = Field(default=1e-5, gt=0)
-    max_length: int = Field(default=512, ge=32)
-    test_fraction: float = Field(default=0.1, ge=0.0, lt=1.0)
-    batch_size: int = Field(default=8, ge=1)
-    micro_batch_size: int = Field(default=1, ge=1)
-    warmup_steps: int = Field(default=8, ge=0)
-    r: int = Field(default=8, ge=1)
-    alpha: float = Field(default=16.0, gt=0)
-    dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
-    density: float = Field(default=0.01, gt=0.0, lt=1.0)
-    target_modules: list[str] | Literal["all-linear"] = "all-linear"
-    # RoSA's "wl16": LoRA alone this many steps before the sparse mask is chosen.
-    mask_warmup_steps: int = Field(default=16, ge=0)
-    # Incremental runs: old emails replayed per new one, against forgetting. 0.5 makes a
-    # third of each incremental run old mail, and keeps a run on 20 new emails under a
-    # quarter of a full retrain on 200 (benchmarks/bench_training.py).
-    replay_ratio: float = Field(default=0.5, ge=0.0)
-    # A new version becomes current unless its held-out loss is this much (relative)
-    # worse than the current one's; 2% absorbs the noise of small test splits.
-    acceptance_tolerance: float = Field(default=0.02, ge=0.0)
-    # Share of training emails shown with their most similar past emails (PanzaMail's 0.55).
-    rag_share: float = Field(default=0.55, ge=0.0, le=1.0)
-    rag_k: int = Field(default=3, ge=1, le=20)
-    playback_batch_size: int = Field(default=8, ge=1)
-    seed: int = 41
-
-    @model_validator(mode="after")
-    def _batches(self) -> TrainingConfig:
-        if self.micro_batch_size > self.batch_size:
-            raise ValueError("micro_batch_size cannot exceed batch_size")
-        return self
+    # Unknown keys are errors here as in every section (a "did you mean" names the field).
+    __pydantic_config__ = ConfigDict(extra="forbid")
 
 
 class ScheduleConfig(_Strict):

@@ -14,6 +14,7 @@ from panza.daemon.learn.retrieval import index_retriever
 from panza.daemon.paths import Paths
 from panza.daemon.store import Store
 from panza.daemon.store.state import adapter_versions, current_adapter
+from panza.training.job_files import model_json, profile_json
 
 OnEvent = Callable[[dict[str, Any]], None]
 
@@ -54,12 +55,12 @@ def run_eval(
             or (which == "accepted" and v.status == "accepted")
         )
         # An adapter only fits the base model it was trained on.
-        and v.metrics.get("base_model") in (None, spec["name"])
+        and v.metrics.get("base_model") in (None, spec.name)
     ]
     job = {
         "kind": "eval",
-        "model": spec,
-        "profile": settings.profile(config),
+        "model": model_json(spec),
+        "profile": profile_json(settings.profile(config)),
         "test": split.test,
         "versions": [{"name": f"v{n:04d}", "path": str(known[n].path)} for n in chosen],
         "include_base": True,

@@ -23,6 +23,7 @@ from panza.daemon.store.instructions import (
     needing_instruction,
     set_instructions,
 )
+from panza.training.job_files import model_json
 
 Progress = Callable[[int, int], None]
 
@@ -55,7 +56,7 @@ def run_playback(
     # The recorded model is the configured name, even when it resolves to a folder.
     job = {
         "kind": "playback",
-        "model": spec,
+        "model": model_json(spec),
         "items": [{"id": str(e.id), "subject": e.subject, "text": e.text} for e in todo],
         "batch_size": config.training.playback_batch_size,
     }

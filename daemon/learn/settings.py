@@ -1,14 +1,15 @@
-"""Turn the config into the plain job fields panza.training understands."""
+"""Turn the config into the typed job fields panza.training understands."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from panza.daemon import secrets
 from panza.daemon.config import Config
 from panza.daemon.errors import ConfigError, SecretsError
 from panza.daemon.paths import Paths
+from panza.training.model import ModelSpec
+from panza.training.prompt import Profile
 
 DEMO_BASE = "panza-demo"
 
@@ -24,10 +25,8 @@ def base_name(config: Config) -> str:
     return config.model.base.strip()
 
 
-def model_spec(
-    config: Config, paths: Paths, name: str, notify: Notify | None = None
-) -> dict[str, Any]:
-    """The job's "model" block for `name` ("panza-demo" is built on first use)."""
+def model_spec(config: Config, paths: Paths, name: str, notify: Notify | None = None) -> ModelSpec:
+    """The model `name` as the config says to load it ("panza-demo" is built on first use)."""
     location = name
     if name == DEMO_BASE:
         from panza.training.demo_model import DEMO_NAME, ensure_demo_model
@@ -36,46 +35,16 @@ def model_spec(
             notify("Building the demo base model on this machine (about two minutes, once)")
         location = str(ensure_demo_model(paths.models_dir))
     m = config.model
-    return {
-        "name": location,
-        "device": m.device,
-        "dtype": m.dtype,
-        "load_in_4bit": m.load_in_4bit,
-        "allow_download": m.allow_download,
-    }
+    return ModelSpec(location, m.device, m.dtype, m.load_in_4bit, m.allow_download)
 
 
 def playback_name(config: Config) -> str:
     return config.model.playback.strip() or base_name(config)
 
 
-def profile(config: Config) -> dict[str, str]:
+def profile(config: Config) -> Profile:
     u = config.user
-    return {"name": u.name, "signature": u.signature, "facts": u.facts}
-
-
-def hyper(config: Config, method: str | None = None) -> dict[str, Any]:
-    """The job's "hyper" block: training settings for `method` (default: the config's)."""
-    t = config.training
-    chosen = method or t.method
-    return {
-        "method": chosen,
-        "epochs": t.full_epochs if chosen == "full" else t.epochs,
-        "learning_rate": t.learning_rate,
-        "max_length": t.max_length,
-        "batch_size": t.batch_size,
-        "micro_batch_size": t.micro_batch_size,
-        "warmup_steps": t.warmup_steps,
-        "r": t.r,
-        "alpha": t.alpha,
-        "dropout": t.dropout,
-        "density": t.density,
-        "target_modules": t.target_modules,
-        "mask_warmup_steps": t.mask_warmup_steps,
-        "replay_ratio": t.replay_ratio,
-        "acceptance_tolerance": t.acceptance_tolerance,
-        "seed": t.seed,
-    }
+    return Profile(u.name, u.signature, u.facts)
 
 
 def child_env() -> dict[str, str]:

@@ -32,6 +32,10 @@ from panza.daemon.store.state import (
 )
 from panza.training import versions
 from panza.training.errors import VersionError
+from panza.training.hyper import Hyper
+from panza.training.job_files import CurrentAdapter, Record, TrainJob
+from panza.training.manifest import Manifest
+from panza.training.settings import MethodName
 
 log = logging.getLogger(__name__)
 OnEvent = Callable[[dict[str, Any]], None]
@@ -72,7 +76,7 @@ def adopt_orphans(store: Store, adapters_dir: Path) -> list[int]:
             continue
         current = current_adapter(store.conn)
         compared = versions.version_name(current) if current is not None else "base"
-        make_current = bool(manifest.get("accepted")) and manifest.get("compared_with") == compared
+        make_current = manifest.accepted and manifest.compared_with == compared
         _record(store, number, folder, manifest, make_current)
         adopted.append(number)
     return adopted
@@ -83,7 +87,7 @@ def run_training(
     config: Config,
     paths: Paths,
     *,
-    method: str | None = None,
+    method: MethodName | None = None,
     full_retrain: bool = False,
     on_event: OnEvent | None = None,
     retriever: Retriever | Literal["index"] | None = "index",
@@ -102,10 +106,10 @@ def run_training(
         current = current_adapter(store.conn)
         known = adapter_versions(store.conn)
         spec = settings.model_spec(config, paths, settings.base_name(config), notify)
-        hyper = settings.hyper(config, method)
+        hyper = Hyper.from_settings(config.training, method)
         if current is not None and not full_retrain:
             parent = versions.read_manifest(known[current].path)
-            if not _has_new(split.train, parent, spec["name"], hyper["method"]):
+            if not _has_new(split.train, parent, spec.name, hyper.method):
                 return TrainOutcome("nothing_to_train", None, {"status": "nothing_to_train"})
         if retriever == "index" and config.training.rag_share > 0:
             retriever = index_retriever(store, config, paths, config.training.rag_k)
@@ -119,22 +123,19 @@ def run_training(
                 never=[int(r["id"]) for r in split.test],
             )
         number = versions.next_version(paths.adapters_dir, known)
-        job = {
-            "kind": "train",
-            "model": spec,
-            "profile": settings.profile(config),
-            "hyper": hyper,
-            "train": split.train,
-            "test": split.test,
-            "adapters_dir": str(paths.adapters_dir),
-            "version": number,
-            "current": None
-            if current is None
-            else {"version": current, "path": str(known[current].path)},
-            "full_retrain": full_retrain,
-        }
+        job = TrainJob(
+            model=spec,
+            profile=settings.profile(config),
+            hyper=hyper,
+            train=tuple(Record.from_json(r) for r in split.train),
+            test=tuple(Record.from_json(r) for r in split.test),
+            adapters_dir=str(paths.adapters_dir),
+            version=number,
+            current=None if current is None else CurrentAdapter(current, str(known[current].path)),
+            full_retrain=full_retrain,
+        )
         result = child.run_job(
-            job,
+            job.to_json(),
             on_event or (lambda e: None),
             command=command,
             niceness=niceness,
@@ -145,12 +146,12 @@ def run_training(
         folder = Path(result["path"])
         manifest = versions.read_manifest(folder)
         # Still current as when the run started? Then the child's comparison holds.
-        make_current = bool(manifest["accepted"]) and current_adapter(store.conn) == current
+        make_current = manifest.accepted and current_adapter(store.conn) == current
         _record(store, number, folder, manifest, make_current)
-        return TrainOutcome("accepted" if manifest["accepted"] else "rejected", number, result)
+        return TrainOutcome("accepted" if manifest.accepted else "rejected", number, result)
 
 
-def _has_new(train: list[dict[str, Any]], parent: dict[str, Any], base: str, method: str) -> bool:
+def _has_new(train: list[dict[str, Any]], parent: Manifest, base: str, method: str) -> bool:
     """Whether the child would train at all: checked here so that "nothing new" costs no
     model load in a child process."""
     plan = versions.plan_run(
@@ -166,37 +167,31 @@ def _has_new(train: list[dict[str, Any]], parent: dict[str, Any], base: str, met
 
 
 def _record(
-    store: Store, number: int, folder: Path, manifest: dict[str, Any], make_current: bool
+    store: Store, number: int, folder: Path, manifest: Manifest, make_current: bool
 ) -> None:
     metrics = {
-        "heldout": _summary(manifest.get("heldout")),
-        "compared_heldout": _summary(manifest.get("compared_heldout")),
-        "compared_with": manifest.get("compared_with"),
-        "mode": manifest.get("mode"),
-        "steps": manifest.get("steps"),
-        "new_emails": len(manifest.get("new_ids", [])),
-        "replayed_emails": len(manifest.get("replay_ids", [])),
-        "train_seconds": manifest.get("train_seconds"),
-        "base_model": manifest.get("base_model"),
+        "heldout": manifest.heldout.summary(),
+        "compared_heldout": manifest.compared_heldout.summary(),
+        "compared_with": manifest.compared_with,
+        "mode": manifest.mode,
+        "steps": manifest.steps,
+        "new_emails": len(manifest.new_ids),
+        "replayed_emails": len(manifest.replay_ids),
+        "train_seconds": manifest.train_seconds,
+        "base_model": manifest.base_model,
     }
     with store.write(durable=True) as conn:
         add_adapter_version(
             conn,
             number,
             str(folder),
-            str(manifest.get("method")),
-            "accepted" if manifest.get("accepted") else "rejected",
-            parent=manifest.get("parent"),
-            reason=manifest.get("reason"),
-            email_count=int(manifest.get("email_count", 0)),
-            cutoff_date=manifest.get("cutoff_date"),
+            manifest.method,
+            "accepted" if manifest.accepted else "rejected",
+            parent=manifest.parent,
+            reason=manifest.reason,
+            email_count=manifest.email_count,
+            cutoff_date=manifest.cutoff_date,
             metrics=metrics,
         )
         if make_current:
             set_current_adapter(conn, number)
-
-
-def _summary(block: Any) -> dict[str, Any] | None:
-    if not isinstance(block, dict):
-        return None
-    return {k: v for k, v in block.items() if k != "per_example"}

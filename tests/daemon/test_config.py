@@ -124,3 +124,23 @@ def test_gmail_endpoint_in_plain_http_to_another_host_is_refused(endpoint: str) 
         " machine: 127.0.0.1, ::1 or localhost), so that your Google token never crosses a"
         " network unencrypted"
     ]
+
+
+def test_training_section_names_every_value_out_of_limits_and_unknown_keys() -> None:
+    raw = GOOD + b"[training]\nr = 0\nmicro_batch_size = 16\nrag_k = 30\n"
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw, "config.toml")
+    text = str(info.value)
+    assert "training: r must be >= 1, not 0" in text
+    assert "rag_k must be >= 1 and <= 20, not 30" in text
+    assert "micro_batch_size cannot exceed batch_size" in text
+    with pytest.raises(ConfigError) as info:
+        parse_config(GOOD + b"[training]\nepoch = 3\n", "config.toml")
+    assert "training.epoch: unknown key (did you mean 'epochs'?)" in str(info.value)
+
+
+def test_training_section_accepts_a_module_list() -> None:
+    raw = GOOD + b'[training]\ntarget_modules = ["q_proj", "v_proj"]\nepochs = 2\n'
+    training = parse_config(raw).training
+    assert training.target_modules == ("q_proj", "v_proj")
+    assert training.epochs == 2 and training.full_epochs == 3

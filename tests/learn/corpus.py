@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 from panza.daemon.store import EmailRecord, Store, insert_emails
-from panza.training.dataset import Record
+from panza.training.job_files import Record
 
 # (subject, email text, instruction)
 EMAILS: tuple[tuple[str, str, str], ...] = (

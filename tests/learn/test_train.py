@@ -94,15 +94,15 @@ def test_an_incremental_run_trains_only_on_new_and_replayed_emails(
     assert second["steps"] == Hyper(**{**FAST, "epochs": 2}).steps_for(6)  # proportionate
 
     manifest = read_manifest(Path(second["path"]))
-    assert manifest["email_count"] == 11 and sorted(manifest["seen_ids"], key=int) == [
+    assert manifest.email_count == 11 and sorted(manifest.seen_ids, key=int) == [
         str(i) for i in range(1, 12)
     ]
-    assert manifest["cutoff_date"] == recs[10].date
-    assert manifest["base_model"] == str(tiny_base) and manifest["method"] == "rosa"
-    assert manifest["hyperparameters"]["r"] == 8 and manifest["compared_with"] == "v0001"
-    assert manifest["heldout"]["examples"] == 4 and manifest["heldout"]["perplexity"] > 1
+    assert manifest.cutoff_date == recs[10].date
+    assert manifest.base_model == str(tiny_base) and manifest.method == "rosa"
+    assert manifest.hyperparameters["r"] == 8 and manifest.compared_with == "v0001"
+    assert manifest.heldout.examples == 4 and (manifest.heldout.perplexity or 0) > 1
     # Held-out figures of v0001 were reused from its manifest, not recomputed.
-    assert manifest["compared_heldout"]["loss"] == first["heldout"]["loss"]
+    assert manifest.compared_heldout.loss == first["heldout"]["loss"]
 
     nothing = run(
         _job(tiny_base, tmp_path, 3, recs[:11], current={"version": 2, "path": second["path"]}),

@@ -90,7 +90,7 @@ def test_a_worse_version_is_kept_as_rejected_and_does_not_become_current(
         "SELECT reason, email_count, metrics FROM adapter_versions WHERE version = 2"
     ).fetchone()
     assert row[0] == outcome.result["reason"] and row[1] == 12
-    assert read_manifest(where.adapters_dir / "v0002")["accepted"] is False
+    assert read_manifest(where.adapters_dir / "v0002").accepted is False
     assert sorted(p.name for p in where.adapters_dir.iterdir()) == [".lock", "v0001", "v0002"]
 
 
@@ -125,7 +125,7 @@ def test_kill_9_mid_run_leaves_no_version_and_the_current_adapter_unchanged(
     assert list_versions(where.adapters_dir) == [1]
     assert [p.name for p in where.adapters_dir.iterdir() if not p.name.startswith(".")] == ["v0001"]
     assert current_adapter(trained.conn) == 1 and _versions(trained) == [(1, "accepted")]
-    assert read_manifest(where.adapters_dir / "v0001")["version"] == 1  # untouched
+    assert read_manifest(where.adapters_dir / "v0001").version == 1  # untouched
 
     # SIGTERM (how the daemon cancels) stops at the next micro-batch, also publishing nothing.
     with pytest.raises(JobCancelledError, match="cancelled"):

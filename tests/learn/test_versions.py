@@ -11,11 +11,19 @@ import pytest
 
 from panza.training import versions
 from panza.training.errors import VersionError
+from panza.training.manifest import Manifest
 
-PARENT: dict[str, Any] = {"base_model": "base", "method": "rosa", "seen_ids": ["1", "2", "3", "4"]}
+PARENT = Manifest(
+    version=1,
+    name="v0001",
+    base_model="base",
+    method="rosa",
+    accepted=True,
+    seen_ids=["1", "2", "3", "4"],
+)
 
 
-def plan(ids: list[str], parent: dict[str, Any] | None, **kw: Any) -> versions.RunPlan:
+def plan(ids: list[str], parent: Manifest | None, **kw: Any) -> versions.RunPlan:
     options = {
         "base_model": "base",
         "method": "rosa",
@@ -81,11 +89,11 @@ def test_acceptance_allows_the_tolerance_and_no_more() -> None:
 def test_a_version_appears_complete_or_not_at_all(tmp_path: Path) -> None:
     staging = versions.staging_dir(tmp_path, 1)
     (staging / "weights.bin").write_bytes(b"x" * 100)
-    versions.write_manifest(staging, {"version": 1})
+    versions.write_manifest(staging, PARENT)
     assert versions.list_versions(tmp_path) == []  # a staging folder is not a version
     versions.publish(staging, tmp_path / "v0001")
     assert versions.list_versions(tmp_path) == [1] and not staging.exists()
-    assert versions.read_manifest(tmp_path / "v0001")["version"] == 1
+    assert versions.read_manifest(tmp_path / "v0001") == PARENT
     again = versions.staging_dir(tmp_path, 1)
     with pytest.raises(VersionError, match="never overwritten"):
         versions.publish(again, tmp_path / "v0001")

@@ -11,6 +11,7 @@ import pytest
 from panza.daemon import protocol
 from panza.daemon.protocol import (
     MAX_LINE,
+    CancelParams,
     DraftParams,
     ProtocolError,
     encode,
@@ -106,3 +107,11 @@ def test_the_protocol_docs_name_every_method() -> None:
     in_docstring = set(re.findall(r"``(\w+)``", listed))
     assert in_readme == set(protocol.PARAMS)
     assert in_docstring == set(protocol.PARAMS)
+
+
+def test_params_arrive_as_the_methods_model_once_parsed() -> None:
+    req = parse_request(b'{"v": 1, "id": "c1", "method": "cancel", "params": {"target": "c0"}}')
+    assert req.params_as(CancelParams).target == "c0"
+    with pytest.raises(ProtocolError) as info:
+        req.params_as(DraftParams)
+    assert info.value.code == "internal" and info.value.request_id == "c1"

@@ -15,11 +15,9 @@ from panza.training.rosa.errors import (
 from panza.training.rosa.layer import RosaLinear
 from panza.training.rosa.mask import GradientCollector, load_masks, save_masks, topk_index
 from panza.training.rosa.methods import (
-    METHODS,
     FullMethodConfig,
     LoraMethodConfig,
     MethodConfig,
-    MethodName,
     Tuned,
     load,
     method_config,
@@ -34,6 +32,7 @@ from panza.training.rosa.quant import (
     require_4bit,
 )
 from panza.training.rosa.schedule import Phase, RosaScheduler
+from panza.training.settings import METHODS, MethodName
 
 __all__ = [
     "ALL_LINEAR",

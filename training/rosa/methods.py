@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from safetensors.torch import load_model, save_model
 from torch import nn
@@ -25,9 +25,8 @@ from panza.training.rosa.errors import AdapterFormatError, RosaConfigError
 from panza.training.rosa.model import RosaModel
 from panza.training.rosa.peft_format import CONFIG_NAME, load_adapter, panza_version, save_adapter
 from panza.training.rosa.schedule import RosaScheduler
+from panza.training.settings import METHODS, MethodName
 
-MethodName = Literal["rosa", "lora", "full"]
-METHODS: tuple[MethodName, ...] = ("rosa", "lora", "full")
 FULL_MANIFEST = "panza_full.json"
 FULL_WEIGHTS = "model.safetensors"
 
