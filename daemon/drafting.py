@@ -202,8 +202,11 @@ def save_draft(store: Store, params: DraftParams, draft: Draft) -> dict[str, Any
 
 
 def _lower_priority() -> None:
-    """Nice the calling thread only (Linux threads have their own nice value)."""
+    """Nice the calling thread only (Linux threads have their own nice value), relative to
+    the daemon's: an absolute value would raise the priority of a daemon run under nice."""
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
+        thread = threading.get_native_id()
+        own = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, own + BACKGROUND_NICENESS))
     except OSError:  # not permitted or not supported: the queue order still holds
         log.debug("could not lower the background drafting thread's priority")

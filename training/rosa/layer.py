@@ -209,7 +209,12 @@ class RosaLinear(nn.Module):
                 ys = csr_sparse_matmul(x2d, self.sparse_values, self._csr_plan())
                 y = y + ys.reshape(*lead, self.out_features).to(y.dtype)
         if self.r > 0:
-            z = self.lora_dropout(x).to(self.lora_A.dtype)
+            z = self.lora_dropout(x)
+            # Under autocast the products run in the low format anyway: casting the
+            # activations up to the adapter's fp32 first only cost a copy per layer (2.6 s
+            # of a 17 s step at 1.5B, 512 tokens; benchmarks/notes/scale_train.md).
+            if not torch.is_autocast_enabled(x.device.type):
+                z = z.to(self.lora_A.dtype)
             lora = F.linear(F.linear(z, self.lora_A), self.lora_B) * self.scaling
             y = y + lora.to(y.dtype)
         return y
