@@ -45,6 +45,16 @@ def peak_rss_gb() -> float:
     return int(line.split()[1]) / 2**20
 
 
+def release_freed_memory() -> None:
+    """Hand the heap freed after loading back to the OS (glibc keeps it otherwise), so that
+    the peak RSS while drafting is what the drafting model holds, not what building it took."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def reset_peak_rss() -> None:
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")
@@ -64,8 +74,11 @@ def load_engine(folder: Path, engine: str, tmp: Path) -> Any:
     if engine in DTYPES:
         return merged
     scheme = "int8" if engine == "int8" else "int4"
-    copy = drafting.build_copy(merged, spec, tmp, scheme)
+    drafting.build_copy(merged, spec, tmp, scheme)
     del base, merged
+    # Drafts come from the copy as a restarted daemon loads it from the version's folder.
+    copy = drafting.load_copy(spec, tmp, scheme)
+    assert copy is not None, "the copy just built did not load"
     return copy
 
 
@@ -78,6 +91,7 @@ def child_writer(folder: Path, engine: str, prompt_tokens: int, new_tokens: int)
 
     with tempfile.TemporaryDirectory() as tmp:
         draft = load_engine(folder, engine, Path(tmp))
+    release_freed_memory()
     req = request(draft.tokenizer, prompt_tokens)
     ids = encode_prompt(draft.tokenizer, profile_for(), req, 10**6).input_ids
     stamps: list[float] = []
