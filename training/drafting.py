@@ -16,7 +16,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from panza.training.generate import stream
 from panza.training.memory import machine_memory
 from panza.training.model import ModelSpec, load_base, load_tokenizer
 from panza.training.prompt import turn_suffix
+from panza.training.prompt_cache import PromptCache
 from panza.training.sampling import Sampling
 from panza.training.versions import _alive, publish
 
@@ -75,6 +76,7 @@ class DraftModel:
     engine: str  # "int4" / "int8" for a quantized copy, else the dtype ("bfloat16", "float32")
     stop_ids: list[int]
     context: int
+    prompts: PromptCache = field(default_factory=PromptCache, repr=False)
 
     @property
     def quantized(self) -> bool:
@@ -96,6 +98,7 @@ class DraftModel:
             sampling=sampling,
             stop_ids=self.stop_ids,
             cancel=cancel,
+            prompts=self.prompts,
         )
 
 

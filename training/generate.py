@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from panza.training.errors import Cancelled, TrainingError
+from panza.training.prompt_cache import PromptCache
 from panza.training.sampling import DRAFT_SAMPLING, Sampling
 
 
@@ -75,11 +76,13 @@ def stream(
     stop_ids: Sequence[int] = (),
     cancel: threading.Event | None = None,
     seed: int | None = None,
+    prompts: PromptCache | None = None,
 ) -> Iterator[str]:
     """Continue one prompt, yielding the new text piece by piece until a stop token.
 
     Raises :class:`Cancelled` at the next token once `cancel` is set; closing the iterator
     stops generation too. The pieces joined are the decoded new tokens, specials removed.
+    With `prompts`, the part of the prompt it shares with the last one is not read again.
     """
     if not prompt_ids:
         raise TrainingError("cannot generate from an empty prompt")
@@ -91,12 +94,14 @@ def stream(
         generator.manual_seed(seed)
     stops = set(stop_ids)
     text = _Pieces(tokenizer)
-    ids = torch.tensor([list(prompt_ids)], dtype=torch.long, device=device)
-    past: Any = None
-    for _ in range(max_new_tokens):
+    skip, past = prompts.start(prompt_ids) if prompts is not None else (0, None)
+    ids = torch.tensor([list(prompt_ids)[skip:]], dtype=torch.long, device=device)
+    for step in range(max_new_tokens):
         if cancel is not None and cancel.is_set():
             raise Cancelled("the draft was cancelled")
         token, past = _step(model, ids, past, sampling, generator)
+        if step == 0 and prompts is not None:
+            prompts.keep(prompt_ids, past)
         if token in stops:
             break
         piece = text.add(token)
