@@ -199,7 +199,9 @@ class RosaLinear(nn.Module):
             x2d = x.reshape(-1, self.in_features)
             values = self.sparse_values
             bias = self.base_layer.bias
-            plan = self._csr_plan() if _cpu_fp32(x) else None
+            # On a CPU the sparse values' gradient comes from torch's sampled product (SDDMM,
+            # fp32 only): 2.5x faster than row blocks of the dense product at 1.5B in bf16.
+            plan = self._csr_plan() if x.device.type == "cpu" else None
             y = merged_sparse_linear(x2d, values, self.sparse_index, self.base_weight, bias, plan)
             y = y.reshape(*lead, self.out_features).to(x.dtype)
         else:

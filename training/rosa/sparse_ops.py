@@ -151,8 +151,9 @@ class _MergedSparseLinear(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             dx = (dy @ merged_weight(ctx.weight_fn(), index, values)).to(x2d.dtype)
         if ctx.needs_input_grad[1]:
-            if ctx.plan is not None:
-                dvals = csr_sampled_product(ctx.plan, dy.t().contiguous(), x2d)
+            if ctx.plan is not None:  # torch's CPU SDDMM takes fp32 only
+                dy_t = dy.t().to(torch.float32).contiguous()
+                dvals = csr_sampled_product(ctx.plan, dy_t, x2d.to(torch.float32))
             else:
                 dvals = sampled_gather(dy, x2d.to(dy.dtype), index)
             dvals = dvals.to(values.dtype)
@@ -169,7 +170,7 @@ def merged_sparse_linear(
 ) -> Tensor:
     """x2d (W + S)^T + b with W from `weight_fn` (frozen: no gradient reaches it).
 
-    With a CSR `plan` (CPU fp32) dS comes from torch's SDDMM, else from row-blocked GEMMs.
+    With a CSR `plan` (CPU) dS comes from torch's SDDMM, else from row-blocked GEMMs.
     """
     out = _MergedSparseLinear.apply(x2d, values, index, weight_fn, bias, plan)  # type: ignore[no-untyped-call]
     return cast(Tensor, out)
