@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 
 from panza.daemon.protocol import Request
-from panza.daemon.server import Emit
+from panza.daemon.server.socket_server import Emit
 from panza.daemon.tray import backend
 from panza.daemon.tray.icons import COLOURS
 from panza.daemon.tray.model import State
