@@ -127,7 +127,7 @@ def test_the_walk_sees_the_exceptions_and_their_roots() -> None:
         TRAINING_ERROR,
         "panza.daemon.protocol.ProtocolError",
         "panza.daemon.server.writer.DraftCancelled",
-        "panza.installer.hostcheck.HostCheckError",
+        "panza.installer.host_roundtrip.HostCheckError",
         "panza.training.rosa.errors.AdapterFormatError",
     } <= seen
     assert TRAINING_ERROR in ancestors("panza.training.rosa.errors.MaskError")
