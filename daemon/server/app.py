@@ -20,7 +20,6 @@ from panza.daemon import paths as panza_paths
 from panza.daemon.autodraft.part import Autodraft
 from panza.daemon.config import load_config
 from panza.daemon.errors import ConfigError
-from panza.daemon.learn import child
 from panza.daemon.server.background import Background
 from panza.daemon.server.drafting import Drafting
 from panza.daemon.server.folder_import import FolderImports
@@ -33,6 +32,7 @@ from panza.daemon.server.socket_server import AlreadyRunning, Handler, Server
 from panza.daemon.server.watch import Watcher
 from panza.daemon.server.writer import Writer
 from panza.daemon.store import Store
+from panza.daemon.tuning import child
 
 log = logging.getLogger("panza.daemon")
 LOG_BACKUPS = 3
