@@ -122,7 +122,7 @@ extension: venv
 test: lint typecheck pytest node-lint node-test
 
 demo: venv
-	$(PY) -m panza.daemon.demo
+	$(PY) -m panza.daemon.demo.run
 
 # Every benchmark script (each writes benchmarks/out/<area>.json), then BENCHMARKS.md and
 # benchmarks/results.json from the results; a failing one is reported and the rest still run.

@@ -49,14 +49,8 @@ from panza.daemon.autodraft.imap_watch import ImapWatcher  # noqa: E402
 from panza.daemon.autodraft.part import Autodraft  # noqa: E402
 from panza.daemon.cli import main as panza_main  # noqa: E402
 from panza.daemon.config import load_config  # noqa: E402
-from panza.daemon.drafting import Drafting  # noqa: E402
-from panza.daemon.ingest import RawMail, ingest  # noqa: E402
-from panza.daemon.jobs import Jobs  # noqa: E402
-from panza.daemon.mail.clean import CleanRules  # noqa: E402
-from panza.daemon.mail.qualify import Rules  # noqa: E402
-from panza.daemon.protocol import DraftParams, Request  # noqa: E402
-from panza.daemon.sample import PERSONA, generate  # noqa: E402
-from panza.daemon.sample.dovecot import (  # noqa: E402
+from panza.daemon.demo.sample import PERSONA, generate  # noqa: E402
+from panza.daemon.demo.sample.dovecot import (  # noqa: E402
     PASSWORD,
     CommandLog,
     Dovecot,
@@ -65,13 +59,19 @@ from panza.daemon.sample.dovecot import (  # noqa: E402
     make_self_signed,
     uids,
 )
+from panza.daemon.mail.clean import CleanRules  # noqa: E402
+from panza.daemon.mail.qualify import Rules  # noqa: E402
+from panza.daemon.pipeline.ingest import RawMail, ingest  # noqa: E402
+from panza.daemon.protocol import DraftParams, Request  # noqa: E402
 from panza.daemon.secrets import set_secret  # noqa: E402
-from panza.daemon.service import Service  # noqa: E402
+from panza.daemon.server.drafting import Drafting  # noqa: E402
+from panza.daemon.server.jobs import Jobs  # noqa: E402
+from panza.daemon.server.operations import Service  # noqa: E402
+from panza.daemon.server.writer import Writer  # noqa: E402
 from panza.daemon.sources.imap_conn import ImapSettings, open_session  # noqa: E402
 from panza.daemon.sources.imap_inbox import scan_inbox  # noqa: E402
 from panza.daemon.store import Store  # noqa: E402
 from panza.daemon.store.state import get_cursor  # noqa: E402
-from panza.daemon.writer import Writer  # noqa: E402
 
 Figures = dict[str, dict[str, Any]]
 ME = PERSONA.address

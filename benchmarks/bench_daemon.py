@@ -8,7 +8,7 @@ then a real ``panza daemon`` is started on that home.
 
 * overhead: ``n`` drafts (fixed ``max_new_tokens``, temperature 0) through the daemon socket,
   interleaved one by one with the same draft generated in this process by a
-  :class:`~panza.daemon.writer.Writer` on the same home (the daemon's code path without the
+  :class:`~panza.daemon.server.writer.Writer` on the same home (the daemon's code path without the
   socket, the event loop and the stored draft row); both on one torch thread. Reported:
   p50/p99 of each and their difference, and time to first token both ways.
 * memory: the daemon's VmRSS from /proc/PID/status right after start (no model loaded;
@@ -44,11 +44,11 @@ from panza.daemon import paths  # noqa: E402
 from panza.daemon.cli import main as cli  # noqa: E402
 from panza.daemon.client import Client  # noqa: E402
 from panza.daemon.config import load_config  # noqa: E402
+from panza.daemon.demo.sample import generate, write_mbox  # noqa: E402
 from panza.daemon.protocol import DraftParams  # noqa: E402
-from panza.daemon.sample import generate, write_mbox  # noqa: E402
-from panza.daemon.service import Service  # noqa: E402
+from panza.daemon.server.operations import Service  # noqa: E402
+from panza.daemon.server.writer import Writer  # noqa: E402
 from panza.daemon.store import Store  # noqa: E402
-from panza.daemon.writer import Writer  # noqa: E402
 from panza.training.demo_corpus import documents  # noqa: E402
 from panza.training.demo_model import TINY, build  # noqa: E402
 

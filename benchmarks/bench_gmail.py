@@ -25,16 +25,16 @@ from typing import Any
 from google.oauth2.credentials import Credentials
 
 from panza.daemon.config import Config, GmailAccount, UserConfig
-from panza.daemon.ingest import Cursor, RawMail, ingest_batch
+from panza.daemon.demo.sample import PERSONA, generate
+from panza.daemon.demo.sample.fake_gmail import FakeGmail
+from panza.daemon.demo.sample.fake_http import LocalServer
+from panza.daemon.demo.sample.fake_oauth import CLIENT_ID, CLIENT_SECRET, SCOPE, FakeOAuth
 from panza.daemon.mail.clean import CleanRules
-from panza.daemon.sample import PERSONA, generate
-from panza.daemon.sample.fake_gmail import FakeGmail
-from panza.daemon.sample.fake_http import LocalServer
-from panza.daemon.sample.fake_oauth import CLIENT_ID, CLIENT_SECRET, SCOPE, FakeOAuth
+from panza.daemon.pipeline.ingest import Cursor, RawMail, ingest_batch
+from panza.daemon.pipeline.sync import SyncContext
 from panza.daemon.sources import gmail, gmail_auth
 from panza.daemon.sources.gmail_api import build_client
 from panza.daemon.store import InsertResult, Store
-from panza.daemon.sync import SyncContext
 
 OUT = Path(__file__).resolve().parent / "out" / "gmail.json"
 UNITS = {"get": 5, "list": 5, "history": 2, "profile": 1}

@@ -34,11 +34,8 @@ from imapclient import IMAPClient  # noqa: E402
 
 from panza.daemon.config import Config, ImapAccount, UserConfig  # noqa: E402
 from panza.daemon.config.schema import CleaningConfig  # noqa: E402
-from panza.daemon.ingest import Cursor, RawMail, ingest_batch  # noqa: E402
-from panza.daemon.mail.clean import CleanRules  # noqa: E402
-from panza.daemon.mail.language import warm_up  # noqa: E402
-from panza.daemon.sample import PERSONA, generate  # noqa: E402
-from panza.daemon.sample.dovecot import (  # noqa: E402
+from panza.daemon.demo.sample import PERSONA, generate  # noqa: E402
+from panza.daemon.demo.sample.dovecot import (  # noqa: E402
     PASSWORD,
     CommandLog,
     Dovecot,
@@ -46,11 +43,14 @@ from panza.daemon.sample.dovecot import (  # noqa: E402
     dovecot_binary,
     make_self_signed,
 )
+from panza.daemon.mail.clean import CleanRules  # noqa: E402
+from panza.daemon.mail.language import warm_up  # noqa: E402
+from panza.daemon.pipeline.ingest import Cursor, RawMail, ingest_batch  # noqa: E402
+from panza.daemon.pipeline.sync import SyncContext, sync_accounts  # noqa: E402
 from panza.daemon.secrets import set_secret  # noqa: E402
 from panza.daemon.sources import imap  # noqa: E402
 from panza.daemon.sources.imap_conn import ImapSettings, open_session  # noqa: E402
 from panza.daemon.store import Store  # noqa: E402
-from panza.daemon.sync import SyncContext, sync_accounts  # noqa: E402
 
 Figures = dict[str, dict[str, Any]]
 USER = "bench"

@@ -16,7 +16,7 @@ from typing import Any
 from panza.daemon import paths
 from panza.daemon.client import DaemonUnavailable, wait_until_answers
 from panza.daemon.config.edit import set_values
-from panza.daemon.sample import PERSONA
+from panza.daemon.demo.sample import PERSONA
 from panza.native_host import framing
 from panza.native_host.ids import CHROME_EXTENSION_ID, chrome_origin
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from panza.daemon import paths
-from panza.installer import checks, checks_install, services
-from panza.installer.checks import Check
+from panza.installer import doctor_install, doctor_state, services
+from panza.installer.doctor_state import Check
 from panza.installer.layout import Layout
 from panza.installer.record import Record
 
@@ -24,23 +24,23 @@ def run_checks(
             done.append(check)
             say(format_check(check))
 
-    config_check, config = checks.config(where)
+    config_check, config = doctor_state.config(where)
     report(config_check)
-    report(checks.store(where))
-    report(checks.keyring())
+    report(doctor_state.store(where))
+    report(doctor_state.keyring())
     if config is not None:
-        report(*checks.accounts(config))
-    report(checks_install.daemon(where))
-    report(checks_install.socket_permissions(where))
+        report(*doctor_state.accounts(config))
+    report(doctor_install.daemon(where))
+    report(doctor_install.socket_permissions(where))
     record = Record.load(layout.record_file)
-    report(*checks_install.manifests(layout, record))
-    report(checks_install.host(layout))
-    report(checks_install.service(layout, record, commands))
-    report(checks_install.tray(record))
+    report(*doctor_install.manifests(layout, record))
+    report(doctor_install.host(layout))
+    report(doctor_install.service(layout, record, commands))
+    report(doctor_install.tray(record))
     if config is not None:
-        report(*checks.models(config))
-        report(checks.compute(config))
-    report(checks.disk(where))
+        report(*doctor_state.models(config))
+        report(doctor_state.compute(config))
+    report(doctor_state.disk(where))
     return done
 
 

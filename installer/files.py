@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from panza.installer.layout import CHROMIUM_FAMILY
-from panza.native_host import service
+from panza.native_host import autostart
 from panza.native_host.ids import (
     CHROME_EXTENSION_ID,
     EXTRA_CALLERS_ENV,
@@ -138,13 +138,13 @@ def launchd_agent(
 
 def daemon_agent(python: str, env: Mapping[str, str], logs_dir: Path) -> bytes:
     return launchd_agent(
-        service.AGENT_LABEL, python, DAEMON_ARGS, env, logs_dir / "daemon.launchd.log", True
+        autostart.AGENT_LABEL, python, DAEMON_ARGS, env, logs_dir / "daemon.launchd.log", True
     )
 
 
 def tray_agent(python: str, env: Mapping[str, str], logs_dir: Path) -> bytes:
     return launchd_agent(
-        service.TRAY_LABEL, python, TRAY_ARGS, env, logs_dir / "tray.launchd.log", False
+        autostart.TRAY_LABEL, python, TRAY_ARGS, env, logs_dir / "tray.launchd.log", False
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from panza.daemon import paths as panza_paths
-from panza.native_host import service
+from panza.native_host import autostart
 from panza.native_host.ids import HOST_NAME
 
 CHROMIUM_FAMILY = ("chrome", "chromium", "brave", "edge")
@@ -84,7 +84,7 @@ class Layout:
 
     @property
     def config_home(self) -> Path:
-        return service.config_home(self.home, self.env)
+        return autostart.config_home(self.home, self.env)
 
     @property
     def data_dir(self) -> Path:
@@ -119,12 +119,12 @@ class Layout:
 
     @property
     def service_file(self) -> Path:
-        return service.service_file(self.platform, self.home, self.env)
+        return autostart.service_file(self.platform, self.home, self.env)
 
     @property
     def tray_file(self) -> Path:
         if self.platform == "darwin":
-            return service.agent_file(self.home, service.TRAY_LABEL)
+            return autostart.agent_file(self.home, autostart.TRAY_LABEL)
         return self.config_home / "autostart" / "panza-tray.desktop"
 
     @property

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from panza.installer.layout import Layout
 from panza.installer.record import Outcome
-from panza.native_host.service import AGENT_LABEL, TRAY_LABEL, UNIT_NAME
+from panza.native_host.autostart import AGENT_LABEL, TRAY_LABEL, UNIT_NAME
 
 Say = Callable[[str], None]
 

@@ -12,10 +12,10 @@ import sys
 
 from panza.daemon import paths
 from panza.native_host import caller
+from panza.native_host.autostart import ServiceStarter
 from panza.native_host.framing import FrameError, FrameReader, error_reply
 from panza.native_host.log import log
 from panza.native_host.relay import FrameWriter, Relay
-from panza.native_host.service import ServiceStarter
 
 TYPE_CHECKING = False  # typing's costs start-up time; mypy still sees it as True
 if TYPE_CHECKING:

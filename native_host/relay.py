@@ -23,8 +23,8 @@ from panza.daemon import peer
 from panza.daemon.errors import UnsafeSocketError
 from panza.daemon.paths import check_run_dir
 from panza.native_host import framing
+from panza.native_host.autostart import ServiceStarter
 from panza.native_host.log import log
-from panza.native_host.service import ServiceStarter
 
 TYPE_CHECKING = False  # typing's costs start-up time; mypy still sees it as True
 if TYPE_CHECKING:

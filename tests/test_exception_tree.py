@@ -126,10 +126,10 @@ def test_the_walk_sees_the_exceptions_and_their_roots() -> None:
         PANZA_ERROR,
         TRAINING_ERROR,
         "panza.daemon.protocol.ProtocolError",
-        "panza.daemon.writer.DraftCancelled",
-        "panza.installer.hostcheck.HostCheckError",
+        "panza.daemon.server.writer.DraftCancelled",
+        "panza.installer.host_roundtrip.HostCheckError",
         "panza.training.rosa.errors.AdapterFormatError",
     } <= seen
     assert TRAINING_ERROR in ancestors("panza.training.rosa.errors.MaskError")
     assert "panza.daemon.sources.gmail_inbox.DraftGone" in seen  # a subclass of a subclass
-    assert not is_exception("panza.daemon.writer.Draft")
+    assert not is_exception("panza.daemon.server.writer.Draft")

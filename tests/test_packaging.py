@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CHECK = (
     "import panza.daemon, panza.training, panza.native_host, panza.installer, "
-    "panza.daemon.store, panza.daemon.mail.quotes, panza.daemon.sample; "
+    "panza.daemon.store, panza.daemon.mail.quotes, panza.daemon.demo.sample; "
     "print(panza.daemon.__file__)"
 )
 

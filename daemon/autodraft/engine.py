@@ -23,6 +23,7 @@ from panza.daemon.config import Config
 from panza.daemon.mail.qualify import Incoming
 from panza.daemon.mail.reply import Reply, compose_reply, new_message_id
 from panza.daemon.protocol import DraftParams, ThreadMessage
+from panza.daemon.server.writer import REPLY_INSTRUCTION, Draft
 from panza.daemon.store import Store
 from panza.daemon.store.autodraft import (
     Entry,
@@ -33,7 +34,6 @@ from panza.daemon.store.autodraft import (
     set_written,
 )
 from panza.daemon.store.drafts import add_draft
-from panza.daemon.writer import REPLY_INSTRUCTION, Draft
 
 log = logging.getLogger(__name__)
 

@@ -2,13 +2,13 @@
 
 A sent email in the thread of a message Panza drafted a reply for (same thread
 key, sent after the message arrived) is that draft's outcome: the draft turns
-``sent`` and the existing acceptance figure (:mod:`panza.daemon.feedback`)
+``sent`` and the existing acceptance figure (:mod:`panza.daemon.pipeline.feedback`)
 records how much of it the user kept.
 """
 
 from __future__ import annotations
 
-from panza.daemon import feedback
+from panza.daemon.pipeline import feedback
 from panza.daemon.store import Store
 from panza.daemon.store.autodraft import sent_replies, set_state
 

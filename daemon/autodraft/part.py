@@ -16,12 +16,12 @@ from typing import Any, Protocol
 
 from panza.daemon.autodraft.engine import DraftFn
 from panza.daemon.config import Config
-from panza.daemon.drafting import Drafting
 from panza.daemon.protocol import DraftParams
-from panza.daemon.service import Service
+from panza.daemon.server.drafting import Drafting
+from panza.daemon.server.operations import Service
+from panza.daemon.server.writer import Draft
 from panza.daemon.store import Store
 from panza.daemon.store.autodraft import state_counts, written_within
-from panza.daemon.writer import Draft
 
 log = logging.getLogger(__name__)
 

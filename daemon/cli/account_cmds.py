@@ -11,16 +11,16 @@ import sys
 from types import ModuleType
 from typing import Any
 
-from panza.daemon import feedback
 from panza.daemon.cli import account_gmail, account_imap, context
 from panza.daemon.cli.progress import Progress
 from panza.daemon.client import Client, DaemonUnavailable
 from panza.daemon.config.edit import remove_account
 from panza.daemon.errors import SecretsError
+from panza.daemon.pipeline import feedback
+from panza.daemon.pipeline.sync import SyncOutcome, sync_accounts
 from panza.daemon.secrets import delete_secret
 from panza.daemon.store.db import now
 from panza.daemon.store.state import account_status, forget_account
-from panza.daemon.sync import SyncOutcome, sync_accounts
 
 ADD_KINDS: tuple[ModuleType, ...] = (account_imap, account_gmail)
 SECRET_KINDS = ("password", "token")

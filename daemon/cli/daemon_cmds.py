@@ -29,7 +29,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_daemon(args: argparse.Namespace) -> int:
-    from panza.daemon.app import main
+    from panza.daemon.server.app import main
 
     return main(verbose=args.verbose)
 

@@ -1,6 +1,6 @@
 """``panza draft``: a draft streamed from the running daemon, or written here without one.
 
-Both paths draft with :class:`panza.daemon.writer.Writer`; without a daemon it runs in this
+Both paths draft with :class:`panza.daemon.server.writer.Writer`; without a daemon it runs in this
 process on the local store and index (no server, jobs or queue), and the draft is stored
 as the daemon stores it.
 """
@@ -125,8 +125,8 @@ class _Here:
 
 def draft_here(params: DraftParams, on_token: Callable[[str], None]) -> dict[str, Any]:
     """Draft with the writer in this process (no daemon), streaming each piece to ``on_token``."""
-    from panza.daemon.drafting import save_draft
-    from panza.daemon.writer import Writer
+    from panza.daemon.server.drafting import save_draft
+    from panza.daemon.server.writer import Writer
 
     with context.open_store() as store:
         writer = Writer(_Here(context.current_paths(), context.config(), store))

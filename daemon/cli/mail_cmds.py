@@ -12,8 +12,8 @@ from typing import Any, TextIO
 from panza.daemon.cli import context
 from panza.daemon.cli.progress import Progress
 from panza.daemon.errors import UserError
-from panza.daemon.ingest import MBOX_ACCOUNT, ingest, mbox_mails
 from panza.daemon.mail.clean import CleanRules
+from panza.daemon.pipeline.ingest import MBOX_ACCOUNT, ingest, mbox_mails
 from panza.daemon.store import InsertResult, iter_emails
 from panza.training.atomic import atomic_write_text
 

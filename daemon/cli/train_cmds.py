@@ -11,8 +11,8 @@ from tqdm import tqdm
 
 from panza.daemon.cli import context
 from panza.daemon.cli.progress import Progress
-from panza.daemon.learn import PlaybackOutcome, run_eval, run_playback, run_training
 from panza.daemon.store import Store
+from panza.daemon.tuning import PlaybackOutcome, run_eval, run_playback, run_training
 from panza.training.progress import describe_estimate, duration
 
 

@@ -10,8 +10,8 @@ from panza.daemon.index.embedder import (
     resolve_model,
 )
 from panza.daemon.index.hnsw import DEFAULT_PARAMS, IndexParams, VectorIndex
+from panza.daemon.index.refresh import EmailIndex, UpdatePlan, UpdateReport
 from panza.daemon.index.retrieve import DEFAULT_K, DEFAULT_THRESHOLD, Retrieved, retrieve
-from panza.daemon.index.sync import EmailIndex, UpdatePlan, UpdateReport
 
 __all__ = [
     "DEFAULT_K",

@@ -29,7 +29,7 @@ from typing import Any
 
 from panza.daemon.errors import UserError
 from panza.daemon.index.embedder import query_text
-from panza.daemon.index.sync import EmailIndex
+from panza.daemon.index.refresh import EmailIndex
 from panza.daemon.store.emails import KeptText, content_hashes, kept_texts
 
 DEFAULT_K = 5

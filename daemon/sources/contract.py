@@ -1,7 +1,7 @@
 """What a mail source gets from the sync pass and gives back: the seam between them.
 
 A source module offers ``sync_account(ctx: SyncContext) -> InsertResult`` and is named
-in :data:`panza.daemon.sync.SYNCERS`; it imports from here, never from ``sync``.
+in :data:`panza.daemon.pipeline.sync.SYNCERS`; it imports from here, never from ``sync``.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from google.oauth2.credentials import Credentials
 
 from panza.daemon.config import GmailAccount
 from panza.daemon.errors import SecretsError, SourceError
-from panza.daemon.ingest import Cursor, RawMail, ingest_batch
+from panza.daemon.pipeline.ingest import Cursor, RawMail, ingest_batch
 from panza.daemon.sources import gmail_auth
 from panza.daemon.sources.contract import SyncContext
 from panza.daemon.sources.gmail_api import BATCH_LIMIT, GmailClient, HistoryExpired, build_client

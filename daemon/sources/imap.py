@@ -4,7 +4,7 @@ One pass: log in, pick the folder, EXAMINE it (read-only), compare with the
 stored cursor, search for UIDs above it, then per chunk of UIDs fetch sizes,
 dates and Message-IDs first and ``BODY.PEEK[]`` only for messages under the
 size cap that are not stored yet. Every batch is stored together with the
-cursor that covers it (:func:`panza.daemon.ingest.ingest_batch`), so a kill at
+cursor that covers it (:func:`panza.daemon.pipeline.ingest.ingest_batch`), so a kill at
 any moment loses nothing and the re-run fetches nothing twice. Network faults
 restart the pass from the committed cursor (see :func:`imap_conn.with_retry`).
 """
@@ -20,7 +20,7 @@ from imapclient import IMAPClient
 
 from panza.daemon.config.schema import ImapAccount
 from panza.daemon.errors import SourceError
-from panza.daemon.ingest import Cursor, RawMail, ingest_batch
+from panza.daemon.pipeline.ingest import Cursor, RawMail, ingest_batch
 from panza.daemon.sources.contract import SyncContext
 from panza.daemon.sources.imap_conn import (
     Connector,

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from imapclient import IMAPClient
 
-from panza.daemon.ingest import RawMail, to_record
+from panza.daemon.pipeline.ingest import RawMail, to_record
 from panza.daemon.sources.contract import SyncContext
 from panza.daemon.sources.imap_cursor import MailboxState, gone_from_folder
 from panza.daemon.store.emails import delete_emails, known_ids, renumber

@@ -1,7 +1,7 @@
 """Drafts Panza wrote and the feedback on them: the text finally sent and its similarity.
 
 Similarities are scored by the caller before it opens a write transaction
-(:mod:`panza.daemon.feedback`), so the writes here stay short.
+(:mod:`panza.daemon.pipeline.feedback`), so the writes here stay short.
 """
 
 from __future__ import annotations

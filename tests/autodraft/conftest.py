@@ -19,9 +19,9 @@ from panza.daemon.autodraft.imap_watch import ImapWatcher
 from panza.daemon.cli import main
 from panza.daemon.config import Config, load_config
 from panza.daemon.protocol import DraftParams
-from panza.daemon.service import Service
+from panza.daemon.server.operations import Service
+from panza.daemon.server.writer import Draft, Writer
 from panza.daemon.store import Store
-from panza.daemon.writer import Draft, Writer
 from tests.imap.conftest import Setup, dovecot_bin, server, setup, tls_files, user  # noqa: F401
 from tests.learn.conftest import one_torch_thread, tiny_base  # noqa: F401
 from tests.learn.corpus import EMAILS, add_emails

@@ -20,9 +20,9 @@ from panza.daemon.autodraft import imap_watch
 from panza.daemon.autodraft.imap_watch import ImapWatcher
 from panza.daemon.config import load_config
 from panza.daemon.protocol import DraftParams
-from panza.daemon.service import Service
+from panza.daemon.server.operations import Service
+from panza.daemon.server.writer import Draft, Writer
 from panza.daemon.store import Store
-from panza.daemon.writer import Draft, Writer
 
 
 def main(when: str) -> None:

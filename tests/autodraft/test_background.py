@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from panza.daemon.autodraft.part import Autodraft, hold_reason
-from panza.daemon.drafting import Drafting
-from panza.daemon.jobs import Jobs
+from panza.daemon.demo.sample.dovecot import uids
 from panza.daemon.protocol import DraftParams, Request
-from panza.daemon.sample.dovecot import uids
+from panza.daemon.server.drafting import Drafting
+from panza.daemon.server.jobs import Jobs
 from panza.daemon.store.autodraft import in_state
 from tests.autodraft.conftest import ADA, NOW, Home, message, seed
 

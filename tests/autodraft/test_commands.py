@@ -13,9 +13,9 @@ from panza.daemon.config import UserConfig, load_config
 from panza.daemon.config.edit import add_account
 from panza.daemon.config.load import parse_config
 from panza.daemon.config.starter import starter_config
+from panza.daemon.demo.sample import PERSONA
 from panza.daemon.errors import ConfigError
-from panza.daemon.feedback import acceptance
-from panza.daemon.sample import PERSONA
+from panza.daemon.pipeline.feedback import acceptance
 from panza.daemon.store import EmailRecord, Store, insert_emails
 from panza.daemon.store.autodraft import Seen, add_seen, in_state, set_intent, set_written
 from panza.daemon.store.db import now

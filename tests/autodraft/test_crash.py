@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from panza.daemon.sample.dovecot import uids
+from panza.daemon.demo.sample.dovecot import uids
 from panza.daemon.store.autodraft import in_state
 from tests.autodraft.conftest import ADA, NOW, Home, message, seed
 

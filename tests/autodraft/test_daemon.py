@@ -11,7 +11,7 @@ import pytest
 
 from panza.daemon import paths
 from panza.daemon.client import Client
-from panza.daemon.sample.dovecot import uids
+from panza.daemon.demo.sample.dovecot import uids
 from panza.daemon.store.state import get_cursor
 from tests.autodraft.conftest import ADA, Home, message
 from tests.daemon_process import panza, stop_daemon

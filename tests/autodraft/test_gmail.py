@@ -17,16 +17,16 @@ from google.oauth2.credentials import Credentials
 from panza.daemon import paths
 from panza.daemon.autodraft.gmail_watch import GmailSink, GmailWatcher
 from panza.daemon.config import load_config
+from panza.daemon.demo.sample.fake_http import LocalServer
+from panza.daemon.demo.sample.fake_oauth import CLIENT_ID, CLIENT_SECRET, SCOPE, FakeOAuth
 from panza.daemon.errors import AuthError
 from panza.daemon.protocol import DraftParams
-from panza.daemon.sample.fake_http import LocalServer
-from panza.daemon.sample.fake_oauth import CLIENT_ID, CLIENT_SECRET, SCOPE, FakeOAuth
-from panza.daemon.service import Service
+from panza.daemon.server.operations import Service
+from panza.daemon.server.writer import Draft, Writer
 from panza.daemon.sources import gmail_auth
 from panza.daemon.sources.gmail_inbox import COMPOSE_SCOPE
 from panza.daemon.store import Store
 from panza.daemon.store.autodraft import in_state
-from panza.daemon.writer import Draft, Writer
 from tests.autodraft.conftest import ADA, message, write_config
 from tests.gmail.conftest import ACCESS_TOKEN
 from tests.gmail.fake_gmail_drafts import FakeGmailDrafts

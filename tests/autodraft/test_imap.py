@@ -8,7 +8,7 @@ from email.message import EmailMessage
 import pytest
 from imapclient import IMAPClient
 
-from panza.daemon.sample.dovecot import flags, uids
+from panza.daemon.demo.sample.dovecot import flags, uids
 from panza.daemon.store import insert_emails
 from panza.daemon.store.autodraft import in_state, state_counts
 from panza.daemon.store.records import EmailRecord

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from panza.daemon.sample import generate, write_mbox
+from panza.daemon.demo.sample import generate, write_mbox
 from tests.daemon_process import panza
 
 pytestmark = pytest.mark.process  # runs the panza command as a child process

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from panza.daemon import feedback, paths
+from panza.daemon import paths
 from panza.daemon.cli import main
 from panza.daemon.config import load_config
-from panza.daemon.service import Service
+from panza.daemon.pipeline import feedback
+from panza.daemon.server.operations import Service
 from panza.daemon.store import Store
 from panza.daemon.store.db import now
 from panza.daemon.store.drafts import add_draft

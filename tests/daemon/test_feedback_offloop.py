@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from panza.daemon import feedback
-from panza.daemon.handlers import Handlers
-from panza.daemon.jobs import Jobs
+from panza.daemon.pipeline import feedback
 from panza.daemon.protocol import FeedbackParams, Request
-from panza.daemon.service import Service
+from panza.daemon.server.handlers import Handlers
+from panza.daemon.server.jobs import Jobs
+from panza.daemon.server.operations import Service
 from panza.daemon.store.db import now
 from panza.daemon.store.drafts import add_draft
 from panza.daemon.store.emails import insert_emails

@@ -16,7 +16,7 @@ from keyring.backends.fail import Keyring as FailKeyring
 from panza.daemon import secrets
 from panza.daemon.config import load_config
 from panza.daemon.errors import ConfigError
-from panza.daemon.learn.settings import child_env
+from panza.daemon.tuning.job_fields import child_env
 from tests.daemon_process import panza
 
 TOKEN = "hf_SECRETtokenVALUE123"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from panza.daemon.ingest import ingest, mbox_mails
+from panza.daemon.demo.sample import PERSONA, generate, write_mbox
+from panza.daemon.demo.sample.mailbox import KINDS
 from panza.daemon.mail.clean import CleanRules
-from panza.daemon.sample import PERSONA, generate, write_mbox
-from panza.daemon.sample.mailbox import KINDS
+from panza.daemon.pipeline.ingest import ingest, mbox_mails
 from panza.daemon.store import Store, iter_emails
 
 

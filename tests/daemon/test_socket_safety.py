@@ -22,7 +22,7 @@ import pytest
 from panza.daemon import paths, peer
 from panza.daemon.client import Client, ForeignDaemon
 from panza.daemon.errors import UnsafeSocketError
-from panza.installer import checks_install
+from panza.installer import doctor_install
 from panza.native_host.relay import FrameWriter, Relay
 from tests.daemon_process import panza
 from tests.other_user import NOBODY, Listener, make_dir_as, needs_root, shared_dir
@@ -133,7 +133,7 @@ def test_doctor_fails_the_socket_check_for_a_folder_of_another_user() -> None:
         run = make_dir_as(NOBODY, home / "run")
         with socket.socket(socket.AF_UNIX) as server:
             server.bind(str(run / "daemon.sock"))  # root may; the owner check still fails
-            check = checks_install.socket_permissions(paths.resolve({"PANZA_HOME": str(home)}))
+            check = doctor_install.socket_permissions(paths.resolve({"PANZA_HOME": str(home)}))
     assert check.status == "FAIL"
     assert f"belongs to uid {NOBODY}" in check.detail
 
@@ -191,7 +191,7 @@ def test_doctor_names_an_open_run_dir_even_without_a_socket(tmp_path: Path) -> N
     where = paths.resolve({"PANZA_HOME": str(tmp_path)})
     where.run_dir.mkdir(0o755)
     where.run_dir.chmod(0o755)
-    check = checks_install.socket_permissions(where)
+    check = doctor_install.socket_permissions(where)
     assert (check.status, check.fix) == ("FAIL", f"stop the daemon, rm -r {where.run_dir}")
     assert check.detail.startswith(f"the socket folder {where.run_dir} is open to other users")
 

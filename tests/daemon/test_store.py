@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from panza.daemon import feedback
 from panza.daemon.errors import StoreError
+from panza.daemon.pipeline import feedback
 from panza.daemon.store import EmailRecord, Store, counts, insert_emails, iter_emails, state
 from panza.daemon.store.drafts import add_draft
 from panza.daemon.store.migrations import MIGRATIONS, Migration

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from panza.daemon import sync
 from panza.daemon.config import Config, ImapAccount, UserConfig
 from panza.daemon.errors import AuthError, SourceError
-from panza.daemon.ingest import Cursor, RawMail, ingest_batch
 from panza.daemon.mail.clean import CleanRules
+from panza.daemon.pipeline import sync
+from panza.daemon.pipeline.ingest import Cursor, RawMail, ingest_batch
 from panza.daemon.store import InsertResult, Store, counts
 from panza.daemon.store.state import account_status, get_cursor
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from panza.daemon.writer import finish
+from panza.daemon.server.writer import finish
 
 
 def test_echoed_labels_dropped_and_signature_added_once() -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from panza.daemon.ingest import RawMail, to_record
 from panza.daemon.mail.charset import decode_text
 from panza.daemon.mail.parse import parse_message
+from panza.daemon.pipeline.ingest import RawMail, to_record
 from tests.fuzz.conftest import logged
 from tests.fuzz.test_fuzz_mime import RULES
 

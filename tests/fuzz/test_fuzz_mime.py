@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from panza.daemon.ingest import RawMail, to_record
 from panza.daemon.mail.clean import CleanRules, clean_message
 from panza.daemon.mail.parse import parse_message
+from panza.daemon.pipeline.ingest import RawMail, to_record
 from tests.fuzz.conftest import any_text, logged, text_of
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(300)]

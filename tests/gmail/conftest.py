@@ -21,15 +21,15 @@ from google.oauth2.credentials import Credentials
 from panza.daemon.config import Config, GmailAccount, UserConfig
 from panza.daemon.config.edit import add_account
 from panza.daemon.config.starter import starter_config
+from panza.daemon.demo.sample import PERSONA, SampleMessage, generate
+from panza.daemon.demo.sample.fake_gmail import FakeGmail
+from panza.daemon.demo.sample.fake_http import LocalServer
+from panza.daemon.demo.sample.fake_oauth import CLIENT_ID, CLIENT_SECRET, SCOPE, FakeOAuth
 from panza.daemon.mail.clean import CleanRules
-from panza.daemon.sample import PERSONA, SampleMessage, generate
-from panza.daemon.sample.fake_gmail import FakeGmail
-from panza.daemon.sample.fake_http import LocalServer
-from panza.daemon.sample.fake_oauth import CLIENT_ID, CLIENT_SECRET, SCOPE, FakeOAuth
+from panza.daemon.pipeline.sync import Progress, SyncContext
 from panza.daemon.sources import gmail_auth
 from panza.daemon.sources.retry import RetryPolicy
 from panza.daemon.store import Store
-from panza.daemon.sync import Progress, SyncContext
 
 ACCOUNT = "personal"
 INCOMING = b"From: Tom <tom@partner.example>\nSubject: Hi\n\nAn incoming message.\n"

@@ -1,7 +1,7 @@
 """The fake Gmail API plus what autodraft uses: drafts (create, list by rfc822msgid:, get),
 ``format=metadata`` headers, and ``newer_than:`` inbox listings.
 
-Kept apart from :mod:`panza.daemon.sample.fake_gmail` (a subclass) so changes to the two do not
+Kept apart from :mod:`panza.daemon.demo.sample.fake_gmail` (a subclass) so changes to the two do not
 collide; every call still goes through the base class's log, token check and faults.
 """
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from email.parser import BytesHeaderParser
 from typing import Any
 
-from panza.daemon.sample.fake_gmail import Call, FakeGmail
-from panza.daemon.sample.fake_http import Reply, Request, google_error, json_reply
+from panza.daemon.demo.sample.fake_gmail import Call, FakeGmail
+from panza.daemon.demo.sample.fake_http import Reply, Request, google_error, json_reply
 
 BASE = "/gmail/v1/users/me/"
 _ids = itertools.count(1)

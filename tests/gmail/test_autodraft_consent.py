@@ -16,7 +16,7 @@ import pytest
 
 from panza.daemon.config import load_config
 from panza.daemon.config.edit import set_account_value
-from panza.daemon.sample.fake_oauth import COMPOSE, SCOPE
+from panza.daemon.demo.sample.fake_oauth import COMPOSE, SCOPE
 from panza.daemon.secrets import get_secret
 from panza.daemon.sources import gmail_auth
 from tests.gmail.conftest import ACCOUNT, FakeGoogle, Keyring, add_gmail_account, panza, start_panza

@@ -12,7 +12,7 @@ from panza.daemon import paths
 from panza.daemon.config import Config, GmailAccount
 from panza.daemon.index import DEFAULT_MODEL, SentenceEmbedder, load_embedder
 from panza.daemon.index.embedder import packaged_model_dir
-from panza.daemon.service import Service
+from panza.daemon.server.operations import Service
 from panza.daemon.sources.contract import SyncContext
 from panza.daemon.sources.gmail import FOLDER, sync_account
 from panza.daemon.store import Store

@@ -6,16 +6,16 @@ from collections import Counter
 
 import pytest
 
-from panza.daemon import sync
 from panza.daemon.config import Config, GmailAccount
-from panza.daemon.errors import SourceError
-from panza.daemon.sample.fake_gmail import (
+from panza.daemon.demo.sample.fake_gmail import (
     BAD_REQUEST,
     FORBIDDEN,
     RATE_LIMITED,
     SERVER_ERROR,
     USER_RATE_LIMITED,
 )
+from panza.daemon.errors import SourceError
+from panza.daemon.pipeline import sync
 from panza.daemon.sources import gmail
 from panza.daemon.sources.gmail import FOLDER, sync_account
 from panza.daemon.store.state import account_status, get_cursor

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from panza.daemon.sample.fake_gmail import Call
+from panza.daemon.demo.sample.fake_gmail import Call
 from tests.gmail.conftest import ACCOUNT, FakeGoogle, Keyring, add_gmail_account, panza, start_panza
 
 pytestmark = pytest.mark.integration

@@ -18,11 +18,11 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from panza.daemon import sync
 from panza.daemon.config import Config, GmailAccount
+from panza.daemon.demo.sample import PERSONA
+from panza.daemon.demo.sample.fake_oauth import CLIENT_SECRET, SCOPE
 from panza.daemon.errors import AuthError, UserError
-from panza.daemon.sample import PERSONA
-from panza.daemon.sample.fake_oauth import CLIENT_SECRET, SCOPE
+from panza.daemon.pipeline import sync
 from panza.daemon.secrets import get_secret
 from panza.daemon.sources import gmail_auth
 from panza.daemon.sources.gmail import sync_account

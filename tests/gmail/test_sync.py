@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from panza.daemon.sample.fake_gmail import Call
+from panza.daemon.demo.sample.fake_gmail import Call
 from panza.daemon.sources.gmail import FOLDER, sync_account
 from panza.daemon.store import Store, counts
 from panza.daemon.store.state import get_cursor

@@ -17,9 +17,15 @@ from imapclient import IMAPClient
 
 from panza.daemon.config import Config, ImapAccount, UserConfig
 from panza.daemon.config.schema import CleaningConfig
-from panza.daemon.sample import PERSONA
-from panza.daemon.sample.dovecot import PASSWORD, Dovecot, TlsFiles, dovecot_binary, dovecot_version
-from panza.daemon.sample.dovecot import make_self_signed as _make_self_signed
+from panza.daemon.demo.sample import PERSONA
+from panza.daemon.demo.sample.dovecot import (
+    PASSWORD,
+    Dovecot,
+    TlsFiles,
+    dovecot_binary,
+    dovecot_version,
+)
+from panza.daemon.demo.sample.dovecot import make_self_signed as _make_self_signed
 from panza.daemon.secrets import set_secret
 from panza.daemon.store import Store
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from panza.daemon.sample import PERSONA, generate
-from panza.daemon.sample.dovecot import PASSWORD, append
+from panza.daemon.demo.sample import PERSONA, generate
+from panza.daemon.demo.sample.dovecot import PASSWORD, append
 from panza.daemon.secrets import get_secret
 from tests.imap.conftest import Setup
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from panza.daemon.sample import PERSONA, generate
-from panza.daemon.sample.dovecot import PASSWORD, append, flags
+from panza.daemon.demo.sample import PERSONA, generate
+from panza.daemon.demo.sample.dovecot import PASSWORD, append, flags
 from tests.imap.conftest import Setup
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from imapclient import IMAPClient
 
+from panza.daemon.demo.sample import generate
+from panza.daemon.demo.sample.dovecot import CommandLog, append, flags, uids
 from panza.daemon.mail.clean import CleanRules
-from panza.daemon.sample import generate
-from panza.daemon.sample.dovecot import CommandLog, append, flags, uids
+from panza.daemon.pipeline.sync import Progress, SyncContext, SyncOutcome, sync_accounts
 from panza.daemon.sources import imap
 from panza.daemon.sources.imap_conn import ImapSettings, open_session
 from panza.daemon.store import Store, iter_emails
 from panza.daemon.store.state import account_status, get_cursor
-from panza.daemon.sync import Progress, SyncContext, SyncOutcome, sync_accounts
 from tests.imap.conftest import Setup
 
 pytestmark = pytest.mark.integration

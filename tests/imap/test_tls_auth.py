@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 
+from panza.daemon.demo.sample import generate
+from panza.daemon.demo.sample.dovecot import PASSWORD, Dovecot, append
 from panza.daemon.errors import SourceError
-from panza.daemon.sample import generate
-from panza.daemon.sample.dovecot import PASSWORD, Dovecot, append
+from panza.daemon.pipeline.sync import SyncOutcome, sync_accounts
 from panza.daemon.secrets import get_secret, set_secret
 from panza.daemon.sources.imap_conn import ImapSettings, open_session, with_retry
 from panza.daemon.sources.retry import RetryPolicy
 from panza.daemon.store import Store
 from panza.daemon.store.state import account_status
-from panza.daemon.sync import SyncOutcome, sync_accounts
 from tests.imap.conftest import Setup
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from panza.daemon.errors import IndexStoreError
-from panza.daemon.index import EmailIndex, VectorIndex, sync
+from panza.daemon.index import EmailIndex, VectorIndex, refresh
 from panza.daemon.index.hnsw import Snapshot
 from panza.daemon.store import Store
 from tests.index.corpus import CORPUS, CountingEmbedder, add_emails
@@ -169,8 +169,8 @@ def test_an_interrupted_first_build_resumes_where_it_stopped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     add_emails(store, CORPUS)
-    monkeypatch.setattr(sync, "EMBED_BATCH", 4)
-    monkeypatch.setattr(sync, "CHECKPOINT_SECONDS", 0.0)  # checkpoint after every batch
+    monkeypatch.setattr(refresh, "EMBED_BATCH", 4)
+    monkeypatch.setattr(refresh, "CHECKPOINT_SECONDS", 0.0)  # checkpoint after every batch
     counting.interrupt_after = 8  # Ctrl-C during the third batch of four
     index = EmailIndex(index_dir, counting)
     with pytest.raises(KeyboardInterrupt):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from panza.installer import files
-from panza.installer.hostcheck import round_trip
+from panza.installer.host_roundtrip import round_trip
 from panza.installer.install import install, uninstall
 from panza.installer.layout import Layout
 from panza.installer.services import Recorder

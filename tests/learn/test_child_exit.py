@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import panza.training.memory
-from panza.daemon.learn.child import TrainingJobError, exit_message, run_job
+from panza.daemon.tuning.child import TrainingJobError, exit_message, run_job
 
 # A child that holds ~300 MB for a second, says something on stderr, then dies from
 # signal argv[1]. The parent (pytest, torch loaded) is larger: the peak must be the child's.

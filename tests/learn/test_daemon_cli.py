@@ -91,10 +91,10 @@ def test_draft_without_a_daemon_runs_the_writer_here(
 ) -> None:
     # No daemon: the writer streams to stdout from this process; no part of the server
     # (service, jobs, the draft queue, the socket server) is built for it.
-    from panza.daemon.drafting import Drafting
-    from panza.daemon.jobs import Jobs
-    from panza.daemon.server import Server
-    from panza.daemon.service import Service
+    from panza.daemon.server.drafting import Drafting
+    from panza.daemon.server.jobs import Jobs
+    from panza.daemon.server.operations import Service
+    from panza.daemon.server.socket_server import Server
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("panza draft without a daemon built a server object")
@@ -221,15 +221,15 @@ def test_playback_after_a_sync_only_for_new_mail_and_not_while_paused(
     """A sync asked for while paused still stores mail; playback (a model run) waits."""
     import asyncio
 
-    from panza.daemon.background import Background
     from panza.daemon.config import load_config
-    from panza.daemon.drafting import Drafting
-    from panza.daemon.jobs import Jobs
-    from panza.daemon.routines import Routines
-    from panza.daemon.service import Service
+    from panza.daemon.pipeline.sync import SyncOutcome
+    from panza.daemon.server.background import Background
+    from panza.daemon.server.drafting import Drafting
+    from panza.daemon.server.jobs import Jobs
+    from panza.daemon.server.operations import Service
+    from panza.daemon.server.routines import Routines
+    from panza.daemon.server.writer import Writer
     from panza.daemon.store.emails import InsertResult
-    from panza.daemon.sync import SyncOutcome
-    from panza.daemon.writer import Writer
 
     where = paths.resolve()
     with Store(where.db_file) as store:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from panza.daemon.demo import run
-from panza.daemon.sample import dovecot
+from panza.daemon.demo.run import run
+from panza.daemon.demo.sample import dovecot
 
 pytestmark = pytest.mark.integration
 

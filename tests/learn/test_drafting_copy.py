@@ -18,7 +18,8 @@ import torch
 from panza.daemon import paths
 from panza.daemon.config import load_config
 from panza.daemon.protocol import DraftParams
-from panza.daemon.service import Service
+from panza.daemon.server.operations import Service
+from panza.daemon.server.writer import Draft, Writer
 from panza.daemon.store import Store
 from panza.daemon.store.state import (
     adapter_path,
@@ -26,7 +27,6 @@ from panza.daemon.store.state import (
     current_adapter,
     set_current_adapter,
 )
-from panza.daemon.writer import Draft, Writer
 from panza.training import drafting, quant
 from panza.training.model import ModelSpec
 from panza.training.sampling import GREEDY

@@ -12,9 +12,9 @@ import pytest
 
 from panza.daemon import paths
 from panza.daemon.config import load_config
-from panza.daemon.learn import TrainingJobError, run_playback
 from panza.daemon.store import Store
 from panza.daemon.store.instructions import needing_instruction
+from panza.daemon.tuning import TrainingJobError, run_playback
 from tests.learn.conftest import write_config
 from tests.learn.corpus import EMAILS, add_emails
 

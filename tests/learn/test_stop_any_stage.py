@@ -15,9 +15,9 @@ import pytest
 
 from panza.daemon import paths
 from panza.daemon.client import Client
-from panza.daemon.learn import child
-from panza.daemon.learn.child import JobCancelledError, TrainingJobError
 from panza.daemon.store import Store
+from panza.daemon.tuning import child
+from panza.daemon.tuning.child import JobCancelledError, TrainingJobError
 from tests.learn.conftest import write_config
 from tests.learn.corpus import EMAILS, add_emails
 from tests.learn.test_daemon_cli import _alive, _children

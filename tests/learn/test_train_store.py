@@ -13,16 +13,16 @@ import pytest
 
 from panza.daemon import paths
 from panza.daemon.config import load_config
-from panza.daemon.learn import (
+from panza.daemon.store import Store
+from panza.daemon.store.state import current_adapter
+from panza.daemon.tuning import (
     JobCancelledError,
     TrainingJobError,
     adopt_orphans,
     run_playback,
     run_training,
 )
-from panza.daemon.learn import records as learn_records
-from panza.daemon.store import Store
-from panza.daemon.store.state import current_adapter
+from panza.daemon.tuning import examples as learn_records
 from panza.training.job import run
 from panza.training.versions import list_versions, read_manifest
 from tests.learn.conftest import write_config

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from panza.daemon import paths
-from panza.daemon.sample import PERSONA, generate
+from panza.daemon.demo.sample import PERSONA, generate
 from tests.native.conftest import Host, MiB, request, start_daemon, stop_daemon
 
 pytestmark = pytest.mark.integration
@@ -108,7 +108,7 @@ def test_a_failed_service_start_is_reported_and_not_repeated(
 @pytest.fixture
 def imap_home(tmp_path: Path, test_keyring: dict[str, str]) -> Iterator[tuple[Path, int]]:
     """A PANZA_HOME with one IMAP account on a real local Dovecot holding sent mail."""
-    dovecot = pytest.importorskip("panza.daemon.sample.dovecot")
+    dovecot = pytest.importorskip("panza.daemon.demo.sample.dovecot")
     binary = dovecot.dovecot_binary()
     if binary is None or not dovecot.dovecot_version(binary).startswith("2.3."):
         pytest.skip("needs Dovecot 2.3 (apt-get install dovecot-imapd) for a real sync")

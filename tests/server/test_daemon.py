@@ -16,12 +16,12 @@ import pytest
 from panza.daemon import paths
 from panza.daemon.client import Client, DaemonError
 from panza.daemon.config import load_config
-from panza.daemon.handlers import Handlers
-from panza.daemon.jobs import Jobs
+from panza.daemon.demo.sample import generate, write_mbox
 from panza.daemon.protocol import PARAMS, VERSION, NoParams, Request
-from panza.daemon.sample import generate, write_mbox
-from panza.daemon.server import Emit
-from panza.daemon.service import Service
+from panza.daemon.server.handlers import Handlers
+from panza.daemon.server.jobs import Jobs
+from panza.daemon.server.operations import Service
+from panza.daemon.server.socket_server import Emit
 from panza.daemon.store import Store
 from tests.daemon_process import panza, stop_daemon, wait_until_answers
 

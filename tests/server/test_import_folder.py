@@ -12,9 +12,9 @@ import pytest
 
 from panza.daemon import paths
 from panza.daemon.client import Client
-from panza.daemon.sample import generate
-from panza.daemon.sample.mailbox import to_mbox
-from panza.daemon.watch import CLOSE_EVENTS
+from panza.daemon.demo.sample import generate
+from panza.daemon.demo.sample.mailbox import to_mbox
+from panza.daemon.server.watch import CLOSE_EVENTS
 from tests.daemon_process import panza
 from tests.server.test_daemon import start, stop, wait_for
 

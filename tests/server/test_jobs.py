@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from panza.daemon.errors import BusyError
-from panza.daemon.jobs import Jobs, Progress
-from panza.daemon.server import reply_code
+from panza.daemon.server.jobs import Jobs, Progress
+from panza.daemon.server.socket_server import reply_code
 
 
 def test_job_stays_running_when_its_requester_is_cancelled() -> None:

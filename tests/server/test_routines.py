@@ -7,10 +7,10 @@ import logging
 
 import pytest
 
-from panza.daemon.background import Background
-from panza.daemon.jobs import Jobs, JobState, Progress
-from panza.daemon.routines import playback_wanted
-from panza.daemon.schedule import RETRY_TRAIN_S, retrain_for_new_mail, retry_wait_over
+from panza.daemon.server.background import Background
+from panza.daemon.server.jobs import Jobs, JobState, Progress
+from panza.daemon.server.routines import playback_wanted
+from panza.daemon.server.schedule import RETRY_TRAIN_S, retrain_for_new_mail, retry_wait_over
 
 NOW = 1_700_000_000.0
 
@@ -88,7 +88,7 @@ def test_a_failing_task_is_logged_and_its_siblings_run_on(
             background.spawn(fails(), "playback after sync")
             background.spawn(finishes(), "other")
 
-    with caplog.at_level(logging.ERROR, logger="panza.daemon.background"):
+    with caplog.at_level(logging.ERROR, logger="panza.daemon.server.background"):
         asyncio.run(scenario())  # leaving the block waited for the slower task
     assert done == ["finished"]
     assert [r.getMessage() for r in caplog.records] == ["playback after sync failed"]

@@ -23,8 +23,8 @@ from panza.daemon.errors import (
     UserError,
 )
 from panza.daemon.protocol import MAX_LINE, ProtocolError, Request
-from panza.daemon.server import AlreadyRunning, Emit, Server, peer_uid, reply_code
-from panza.daemon.writer import DraftCancelled
+from panza.daemon.server.socket_server import AlreadyRunning, Emit, Server, peer_uid, reply_code
+from panza.daemon.server.writer import DraftCancelled
 from tests.daemon_process import connect_as_nobody
 
 

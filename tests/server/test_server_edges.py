@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from panza.daemon.protocol import TOO_DEEP, Request
-from panza.daemon.server import Emit
+from panza.daemon.server.socket_server import Emit
 from tests.server.test_protocol_edges import DEEP
 from tests.server.test_server import Conn, Harness, request
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from panza.daemon.protocol import Request
-from panza.daemon.server import MAX_IN_FLIGHT, Emit, Server
+from panza.daemon.server.socket_server import MAX_IN_FLIGHT, Emit, Server
 from tests.server.test_server import Conn, request
 
 STALL_S = 1.0

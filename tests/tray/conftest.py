@@ -35,7 +35,11 @@ def start(home: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PANZA_HOME": str(home)}
     proc = subprocess.Popen(
         # what `panza daemon` runs, without loading every other command group first
-        [sys.executable, "-c", "import sys; from panza.daemon.app import main; sys.exit(main())"],
+        [
+            sys.executable,
+            "-c",
+            "import sys; from panza.daemon.server.app import main; sys.exit(main())",
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -10,7 +10,7 @@ import asyncio
 import threading
 from pathlib import Path
 
-from panza.daemon.server import Handler, Server
+from panza.daemon.server.socket_server import Handler, Server
 
 
 class ScriptedDaemon:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from panza.daemon.protocol import Request
-from panza.daemon.server import Emit
+from panza.daemon.server.socket_server import Emit
 from panza.daemon.tray.app import TrayApp
 from panza.daemon.tray.model import Action, State
 from tests.tray import replies

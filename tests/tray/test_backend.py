@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from panza.daemon.tray import backend
-from panza.installer.checks_install import tray
+from panza.installer.doctor_install import tray
 from panza.installer.record import Record
 
 HIDE_GI = "import sys; sys.modules['gi'] = None  # as if PyGObject were not installed\n"
@@ -80,7 +80,7 @@ def test_without_pygobject_says_what_to_install() -> None:
 @pytest.mark.parametrize(("installed", "status"), [(False, "warn"), (True, "FAIL")])
 def test_doctor_without_pygobject(installed: bool, status: str) -> None:
     code = (
-        "from panza.installer.checks_install import tray\n"
+        "from panza.installer.doctor_install import tray\n"
         "from panza.installer.record import Record\n"
         f"check = tray(Record(tray={installed}))\n"
         "print(check.status); print(check.detail); print(check.fix)\n"

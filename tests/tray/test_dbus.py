@@ -22,11 +22,11 @@ import pytest
 from PIL import Image
 
 from panza.daemon.protocol import Request
-from panza.daemon.server import Emit
+from panza.daemon.server.socket_server import Emit
 from panza.daemon.tray import backend
 from panza.daemon.tray.icons import COLOURS
 from panza.daemon.tray.model import State
-from panza.installer import checks_install
+from panza.installer import doctor_install
 from tests.tray import replies
 from tests.tray.conftest import Running, missing, wait_for, where
 from tests.tray.scripted import ScriptedDaemon
@@ -290,11 +290,11 @@ def test_doctor_sees_whether_a_panel_shows_the_icon(
 ) -> None:
     monkeypatch.delenv("PYSTRAY_BACKEND", raising=False)
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", desktop.bus)
-    check = checks_install.tray(None)
+    check = doctor_install.tray(None)
     assert (check.status, check.detail) == ("ok", "menu through StatusNotifierItem (AppIndicator)")
     desktop.watcher.close()  # the panel goes away (GNOME without the AppIndicator extension)
-    assert wait_for(lambda: checks_install.tray(None).status == "warn")
-    check = checks_install.tray(None)
+    assert wait_for(lambda: doctor_install.tray(None).status == "warn")
+    check = doctor_install.tray(None)
     assert check.detail == (
         "menu ready (AppIndicator), but no StatusNotifier host runs on this desktop"
     )

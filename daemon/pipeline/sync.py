@@ -2,7 +2,7 @@
 
 Sources register a function per account kind in :data:`SYNCERS` (their seam is
 :mod:`panza.daemon.sources.contract`; they never import this module). Each stores
-its mail through :func:`panza.daemon.ingest.ingest_batch` (batch and cursor in
+its mail through :func:`panza.daemon.pipeline.ingest.ingest_batch` (batch and cursor in
 one transaction) and raises :class:`AuthError` when credentials are refused,
 which marks the account "re-authentication needed" and is never retried here.
 """

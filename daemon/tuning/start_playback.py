@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from panza.daemon.config import Config
-from panza.daemon.learn import child, settings
 from panza.daemon.paths import Paths
 from panza.daemon.store import Store
 from panza.daemon.store.instructions import (
@@ -23,6 +22,7 @@ from panza.daemon.store.instructions import (
     needing_instruction,
     set_instructions,
 )
+from panza.daemon.tuning import child, job_fields
 from panza.training.job_files import model_json
 
 Progress = Callable[[int, int], None]
@@ -47,12 +47,12 @@ def run_playback(
     niceness: int = 0,
 ) -> PlaybackOutcome:
     """Play back every pending email; returns what was written and why others failed."""
-    name = settings.playback_name(config)
+    name = job_fields.playback_name(config)
     todo = needing_instruction(store.conn, name, retry_failed)
     outcome = PlaybackOutcome(name, len(todo))
     if not todo:
         return outcome
-    spec = settings.model_spec(config, paths, name)
+    spec = job_fields.model_spec(config, paths, name)
     # The recorded model is the configured name, even when it resolves to a folder.
     job = {
         "kind": "playback",
@@ -75,5 +75,5 @@ def run_playback(
         if progress is not None:
             progress(int(event["done"]), len(todo))
 
-    child.run_job(job, on_event, command=command, niceness=niceness, env=settings.child_env())
+    child.run_job(job, on_event, command=command, niceness=niceness, env=job_fields.child_env())
     return outcome

@@ -19,9 +19,6 @@ from typing import Any, Literal
 
 from panza.daemon.config import Config
 from panza.daemon.errors import BusyError, UserError
-from panza.daemon.learn import child, records, settings
-from panza.daemon.learn.records import Retriever
-from panza.daemon.learn.retrieval import index_retriever
 from panza.daemon.paths import Paths
 from panza.daemon.store import Store
 from panza.daemon.store.state import (
@@ -30,6 +27,9 @@ from panza.daemon.store.state import (
     current_adapter,
     set_current_adapter,
 )
+from panza.daemon.tuning import child, examples, job_fields
+from panza.daemon.tuning.examples import Retriever
+from panza.daemon.tuning.retriever import index_retriever
 from panza.training import versions
 from panza.training.errors import VersionError
 from panza.training.hyper import Hyper
@@ -98,14 +98,14 @@ def run_training(
     notify = (lambda msg: on_event({"event": "notice", "message": msg})) if on_event else None
     with exclusive(paths.adapters_dir):
         adopt_orphans(store, paths.adapters_dir)
-        split = records.load_split(store.conn)
+        split = examples.load_split(store.conn)
         if not split.train:
             raise UserError(
                 "no training emails with an instruction yet: import mail, then run panza playback"
             )
         current = current_adapter(store.conn)
         known = adapter_versions(store.conn)
-        spec = settings.model_spec(config, paths, settings.base_name(config), notify)
+        spec = job_fields.model_spec(config, paths, job_fields.base_name(config), notify)
         hyper = Hyper.from_settings(config.training, method)
         if current is not None and not full_retrain:
             parent = versions.read_manifest(known[current].path)
@@ -115,7 +115,7 @@ def run_training(
             retriever = index_retriever(store, config, paths, config.training.rag_k)
         if callable(retriever) and config.training.rag_share > 0:
             # Test emails never appear in training prompts, not even as context.
-            records.attach_retrieved(
+            examples.attach_retrieved(
                 split.train,
                 retriever,
                 share=config.training.rag_share,
@@ -125,7 +125,7 @@ def run_training(
         number = versions.next_version(paths.adapters_dir, known)
         job = TrainJob(
             model=spec,
-            profile=settings.profile(config),
+            profile=job_fields.profile(config),
             hyper=hyper,
             train=tuple(Record.from_json(r) for r in split.train),
             test=tuple(Record.from_json(r) for r in split.test),
@@ -139,7 +139,7 @@ def run_training(
             on_event or (lambda e: None),
             command=command,
             niceness=niceness,
-            env=settings.child_env(),
+            env=job_fields.child_env(),
         )
         if result.get("status") == "nothing_to_train":
             return TrainOutcome("nothing_to_train", None, result)

@@ -12,15 +12,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from panza.daemon.jobs import Jobs, Progress
-from panza.daemon.learn.playback import run_playback
-from panza.daemon.learn.train import run_training
 from panza.daemon.protocol import DraftParams, Request, RetrainParams
-from panza.daemon.server import Emit
-from panza.daemon.service import Service
+from panza.daemon.server.jobs import Jobs, Progress
+from panza.daemon.server.operations import Service
+from panza.daemon.server.socket_server import Emit
+from panza.daemon.server.writer import Draft, DraftCancelled, Writer
 from panza.daemon.store import Store
 from panza.daemon.store.drafts import add_draft
-from panza.daemon.writer import Draft, DraftCancelled, Writer
+from panza.daemon.tuning.start_playback import run_playback
+from panza.daemon.tuning.start_training import run_training
 
 log = logging.getLogger(__name__)
 TRAIN_NICENESS = 10

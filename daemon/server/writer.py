@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from panza.daemon.config import Config
 from panza.daemon.errors import NotReadyError, UserError, WorkCancelled
 from panza.daemon.index.retrieve import Retrieved
-from panza.daemon.learn import settings
 from panza.daemon.paths import Paths
 from panza.daemon.protocol import DraftParams
 from panza.daemon.store import Store
 from panza.daemon.store.state import adapter_path, current_adapter
+from panza.daemon.tuning import job_fields
 from panza.training.errors import Cancelled, TrainingError
 from panza.training.sampling import DEFAULT_MAX_NEW_TOKENS, DRAFT_SAMPLING
 
@@ -248,7 +248,7 @@ class Writer:
             retrieved=tuple(PastEmail(r["subject"], r["text"], r["date"]) for r in retrieved),
             thread=tuple(ThreadMessage(m.sender, m.text, m.date or None) for m in params.thread),
         )
-        profile = settings.profile(self.service.config)
+        profile = job_fields.profile(self.service.config)
         asked = _asked(params)
         try:
             encoded = encode_prompt(draft.tokenizer, profile, request, draft.context - asked)
@@ -291,7 +291,7 @@ def _asked(params: DraftParams) -> int:
 
 def _model_spec(service: Host, notify: Callable[[str], None]) -> ModelSpec:
     config = service.config
-    return settings.model_spec(config, service.paths, settings.base_name(config), notify)
+    return job_fields.model_spec(config, service.paths, job_fields.base_name(config), notify)
 
 
 def _load(spec: ModelSpec, adapter: Path, version: int, quantize: bool) -> DraftModel:

@@ -12,13 +12,13 @@ from pathlib import Path
 from panza.daemon.errors import PanzaError, UnsafeSocketError
 from panza.daemon.paths import Paths, check_run_dir
 from panza.installer import services
-from panza.installer.checks import Check
+from panza.installer.doctor_state import Check
 from panza.installer.files import allowed_ids
-from panza.installer.hostcheck import HostCheckError, round_trip
+from panza.installer.host_roundtrip import HostCheckError, round_trip
 from panza.installer.layout import BROWSERS, MOZILLA_FAMILY, Layout
 from panza.installer.record import Record
+from panza.native_host.autostart import AGENT_LABEL, UNIT_NAME
 from panza.native_host.ids import HOST_NAME
-from panza.native_host.service import AGENT_LABEL, UNIT_NAME
 
 START = "panza daemon (or: panza install, to start it at login)"
 

@@ -21,7 +21,7 @@ from typing import IO, Any
 from panza.daemon import paths as panza_paths
 from panza.daemon.client import DaemonUnavailable, wait_until_answers
 from panza.daemon.config.edit import set_values
-from panza.daemon.sample import PERSONA, generate, write_mbox
+from panza.daemon.demo.sample import PERSONA, generate, write_mbox
 from panza.native_host import framing
 from panza.native_host.ids import CHROME_EXTENSION_ID
 
@@ -100,7 +100,7 @@ class Demo:
         print(f"Base model: {self.base}; instructions: each email's subject line (stand-in)")
 
     def mail_in(self, mbox: Path, messages: list[Any]) -> None:
-        from panza.daemon.sample import dovecot
+        from panza.daemon.demo.sample import dovecot
 
         binary = dovecot.dovecot_binary()
         if binary is None:
@@ -297,7 +297,3 @@ def main() -> int:
     base, real = pick_base()
     run(home, base, real)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from panza.native_host.service import ServiceStarter, start_commands
+from panza.native_host.autostart import ServiceStarter, start_commands
 
 
 class Runs:

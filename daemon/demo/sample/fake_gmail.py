@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from panza.daemon.sample.fake_http import Reply, Request, google_error, json_reply
+from panza.daemon.demo.sample.fake_http import Reply, Request, google_error, json_reply
 
 Fault = tuple[int, str]  # (HTTP status, Google error reason)
 RATE_LIMITED: Fault = (429, "rateLimitExceeded")

@@ -8,12 +8,12 @@ from typing import Any, Literal
 
 from panza.daemon.config import Config
 from panza.daemon.errors import UserError
-from panza.daemon.learn import child, records, settings
-from panza.daemon.learn.records import Retriever
-from panza.daemon.learn.retrieval import index_retriever
 from panza.daemon.paths import Paths
 from panza.daemon.store import Store
 from panza.daemon.store.state import adapter_versions, current_adapter
+from panza.daemon.tuning import child, examples, job_fields
+from panza.daemon.tuning.examples import Retriever
+from panza.daemon.tuning.retriever import index_retriever
 from panza.training.job_files import model_json, profile_json
 
 OnEvent = Callable[[dict[str, Any]], None]
@@ -33,7 +33,7 @@ def run_eval(
     command: Sequence[str] = child.CHILD,
 ) -> list[dict[str, Any]]:
     """Figures per model on the test split; each row also says status and email count."""
-    split = records.load_split(store.conn)
+    split = examples.load_split(store.conn)
     if not split.test:
         raise UserError("no test emails with an instruction: import more mail, run panza playback")
     if generate and retriever == "index":
@@ -42,10 +42,10 @@ def run_eval(
         # Serving conditions: anything but the email itself may be retrieved.
         # Only the emails drafts are made for (the first `limit`) need it.
         drafted = split.test[:limit] if limit else split.test
-        records.attach_retrieved(drafted, retriever, share=1.0, seed=0)
+        examples.attach_retrieved(drafted, retriever, share=1.0, seed=0)
     known = adapter_versions(store.conn)
     current = current_adapter(store.conn)
-    spec = settings.model_spec(config, paths, settings.base_name(config))
+    spec = job_fields.model_spec(config, paths, job_fields.base_name(config))
     chosen = [
         n
         for n, v in known.items()
@@ -60,7 +60,7 @@ def run_eval(
     job = {
         "kind": "eval",
         "model": model_json(spec),
-        "profile": profile_json(settings.profile(config)),
+        "profile": profile_json(job_fields.profile(config)),
         "test": split.test,
         "versions": [{"name": f"v{n:04d}", "path": str(known[n].path)} for n in chosen],
         "include_base": True,
@@ -70,7 +70,7 @@ def run_eval(
         "max_new_tokens": max_new_tokens,
     }
     result = child.run_job(
-        job, on_event or (lambda e: None), command=command, env=settings.child_env()
+        job, on_event or (lambda e: None), command=command, env=job_fields.child_env()
     )
     rows: list[dict[str, Any]] = result["rows"]
     for row, number in zip(rows, [None, *chosen], strict=True):

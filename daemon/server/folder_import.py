@@ -13,8 +13,8 @@ import logging
 from pathlib import Path
 
 from panza.daemon.errors import PanzaError
-from panza.daemon.jobs import Jobs
-from panza.daemon.service import FileChanged, Service
+from panza.daemon.server.jobs import Jobs
+from panza.daemon.server.operations import FileChanged, Service
 
 log = logging.getLogger(__name__)
 

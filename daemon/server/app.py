@@ -18,21 +18,21 @@ from pathlib import Path
 
 from panza.daemon import paths as panza_paths
 from panza.daemon.autodraft.part import Autodraft
-from panza.daemon.background import Background
 from panza.daemon.config import load_config
-from panza.daemon.drafting import Drafting
 from panza.daemon.errors import ConfigError
-from panza.daemon.folder_import import FolderImports
-from panza.daemon.handlers import Handlers
-from panza.daemon.jobs import Jobs
-from panza.daemon.learn import child
-from panza.daemon.routines import Routines
-from panza.daemon.schedule import Schedules
-from panza.daemon.server import AlreadyRunning, Handler, Server
-from panza.daemon.service import Service
+from panza.daemon.server.background import Background
+from panza.daemon.server.drafting import Drafting
+from panza.daemon.server.folder_import import FolderImports
+from panza.daemon.server.handlers import Handlers
+from panza.daemon.server.jobs import Jobs
+from panza.daemon.server.operations import Service
+from panza.daemon.server.routines import Routines
+from panza.daemon.server.schedule import Schedules
+from panza.daemon.server.socket_server import AlreadyRunning, Handler, Server
+from panza.daemon.server.watch import Watcher
+from panza.daemon.server.writer import Writer
 from panza.daemon.store import Store
-from panza.daemon.watch import Watcher
-from panza.daemon.writer import Writer
+from panza.daemon.tuning import child
 
 log = logging.getLogger("panza.daemon")
 LOG_BACKUPS = 3

@@ -1,9 +1,9 @@
 """The daemon's own work beside what clients ask: the scheduled sync, playback of new mail
 after a sync, the scheduled retraining and the minute's housekeeping.
 
-Each run is a job of :class:`panza.daemon.jobs.Jobs`, so ``status`` shows it and a
+Each run is a job of :class:`panza.daemon.server.jobs.Jobs`, so ``status`` shows it and a
 client's request for the same job gets ``busy``; the rules of when are pure functions
-(here and in :mod:`panza.daemon.schedule`).
+(here and in :mod:`panza.daemon.server.schedule`).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from panza.daemon.background import Work
-from panza.daemon.drafting import Drafting
-from panza.daemon.jobs import Jobs
-from panza.daemon.schedule import retrain_for_new_mail, retry_wait_over
-from panza.daemon.service import Service
-from panza.daemon.sync import SyncOutcome
+from panza.daemon.pipeline.sync import SyncOutcome
+from panza.daemon.server.background import Work
+from panza.daemon.server.drafting import Drafting
+from panza.daemon.server.jobs import Jobs
+from panza.daemon.server.operations import Service
+from panza.daemon.server.schedule import retrain_for_new_mail, retry_wait_over
 
 log = logging.getLogger(__name__)
 # Jobs that run the model over new mail themselves: training plays back first anyway.

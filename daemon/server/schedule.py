@@ -2,7 +2,7 @@
 
 One instance per job, missed runs coalesced, a grace period for a machine
 that slept; pause stops them all, resume starts them again. What each run does
-is in :mod:`panza.daemon.routines`; the rules of when are here.
+is in :mod:`panza.daemon.server.routines`; the rules of when are here.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlencode
 
-from panza.daemon.sample.fake_http import Reply, Request, json_reply
+from panza.daemon.demo.sample.fake_http import Reply, Request, json_reply
 
 SCOPE = "https://www.googleapis.com/auth/gmail.readonly"
 COMPOSE = "https://www.googleapis.com/auth/gmail.compose"

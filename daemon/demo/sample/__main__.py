@@ -1,11 +1,11 @@
-"""``python -m panza.daemon.sample OUT.mbox [--truth T.jsonl] [--count N] [--seed S]``."""
+"""``python -m panza.daemon.demo.sample OUT.mbox [--truth T.jsonl] [--count N] [--seed S]``."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from panza.daemon.sample.mailbox import generate, write_mbox, write_truth
+from panza.daemon.demo.sample.mailbox import generate, write_mbox, write_truth
 
 
 def main() -> None:

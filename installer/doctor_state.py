@@ -2,7 +2,7 @@
 
 Each check returns :class:`Check` lines; none raises. The checks of the
 installed pieces (daemon, socket, manifests, host, service) are in
-:mod:`panza.installer.checks_install`.
+:mod:`panza.installer.doctor_install`.
 """
 
 from __future__ import annotations

@@ -7,12 +7,12 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from panza.daemon.jobs import Jobs
+from panza.daemon.pipeline.sync import SyncOutcome
 from panza.daemon.protocol import VERSION as PROTOCOL_VERSION
 from panza.daemon.protocol import FeedbackParams, ProtocolError, Request, SyncParams
-from panza.daemon.server import Emit, Handler
-from panza.daemon.service import Service
-from panza.daemon.sync import SyncOutcome
+from panza.daemon.server.jobs import Jobs
+from panza.daemon.server.operations import Service
+from panza.daemon.server.socket_server import Emit, Handler
 
 VERSION = "0.1.0"
 

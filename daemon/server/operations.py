@@ -1,6 +1,6 @@
 """What the daemon does, as blocking operations on its state: sync, index, import, status.
 
-Handlers and schedules run these through :class:`panza.daemon.jobs.Jobs` in
+Handlers and schedules run these through :class:`panza.daemon.server.jobs.Jobs` in
 worker threads; nothing here knows about sockets.
 """
 
@@ -14,16 +14,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from panza.daemon import feedback as draft_feedback
 from panza.daemon.autodraft.outcomes import match_sent_replies
 from panza.daemon.config import Config, load_config
 from panza.daemon.errors import ConfigError, PanzaError
 from panza.daemon.index import EmailIndex, load_embedder, retrieve
 from panza.daemon.index.retrieve import Retrieved
-from panza.daemon.ingest import MBOX_ACCOUNT, ingest, mbox_mails
-from panza.daemon.jobs import Progress
 from panza.daemon.mail.clean import CleanRules
 from panza.daemon.paths import Paths
+from panza.daemon.pipeline import feedback as draft_feedback
+from panza.daemon.pipeline.ingest import MBOX_ACCOUNT, ingest, mbox_mails
+from panza.daemon.pipeline.sync import SyncOutcome, sync_accounts
+from panza.daemon.server.jobs import Progress
 from panza.daemon.store import InsertResult, Store, counts
 from panza.daemon.store.db import now
 from panza.daemon.store.state import (
@@ -32,7 +33,6 @@ from panza.daemon.store.state import (
     current_adapter,
     kept_since_last_adapter,
 )
-from panza.daemon.sync import SyncOutcome, sync_accounts
 
 log = logging.getLogger(__name__)
 

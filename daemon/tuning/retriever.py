@@ -8,9 +8,9 @@ from typing import Any
 
 from panza.daemon.config import Config
 from panza.daemon.errors import IndexStoreError
-from panza.daemon.learn.records import Retriever
 from panza.daemon.paths import Paths
 from panza.daemon.store import Store
+from panza.daemon.tuning.examples import Retriever
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
-from panza.daemon.sample.persona import (
+from panza.daemon.demo.sample.persona import (
     CLOSINGS,
     CONTACTS,
     DAYS,

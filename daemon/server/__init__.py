@@ -1,0 +1,1 @@
+"""The running daemon: composition root, socket server, handlers, schedules, drafting."""
