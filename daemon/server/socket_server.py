@@ -116,6 +116,7 @@ class Server:
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[_Connection] = set()
         self._serving: set[asyncio.Task[Any]] = set()
+        self._stopping = False
 
     async def start(self) -> None:
         ensure_run_dir(self.path.parent)
@@ -133,8 +134,13 @@ class Server:
         os.chmod(self.path, 0o600)
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._server is not None:
             self._server.close()
+        # A connection accepted just before the close has a serving task that has not run
+        # yet (a second daemon's "is anyone there?" probe, say): let it start, see that the
+        # server is stopping and close its socket, which nothing else would.
+        await asyncio.sleep(0)
         pending: list[asyncio.Task[Any]] = list(self._serving)
         for conn in list(self._connections):
             for task in conn.tasks.values():
@@ -146,10 +152,14 @@ class Server:
         await asyncio.gather(*pending, return_exceptions=True)
         if self._server is not None:
             await self._server.wait_closed()
+        await asyncio.sleep(0)  # the transports closed above finish closing on this turn
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._stopping:
+            writer.close()
+            return
         sock = writer.get_extra_info("socket")
         uid = peer_uid(sock) if sock is not None else None
         if uid is None or uid != self.allowed_uid:
