@@ -68,8 +68,8 @@ from panza.daemon.server.drafting import Drafting  # noqa: E402
 from panza.daemon.server.jobs import Jobs  # noqa: E402
 from panza.daemon.server.operations import Service  # noqa: E402
 from panza.daemon.server.writer import Writer  # noqa: E402
-from panza.daemon.sources.imap_conn import ImapSettings, open_session  # noqa: E402
-from panza.daemon.sources.imap_inbox import scan_inbox  # noqa: E402
+from panza.daemon.sources.imap.conn import ImapSettings, open_session  # noqa: E402
+from panza.daemon.sources.imap.inbox import scan_inbox  # noqa: E402
 from panza.daemon.store import Store  # noqa: E402
 from panza.daemon.store.state import get_cursor  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Gmail API full sync against the local fake Gmail server: throughput and HTTP requests.
 
 Run: .venv/bin/python benchmarks/bench_gmail.py [--n 5000] [--baseline-n 5000] [--rtt-ms 20]
-Prints {name: {"value", "unit", "target", "baseline"}} as JSON and writes benchmarks/out/gmail.json.
+Prints {name: {"value", "unit", "target", "baseline"}} as JSON and writes benchmarks/out/sent.json.
 The baseline is the unbatched client: one messages.get(format=raw) HTTP request per message,
 through the same listing, cleaning and store, measured in the same run. The server runs in its
 own process and counts requests; quota units use Google's published costs (get/list 5,
@@ -32,11 +32,11 @@ from panza.daemon.demo.sample.fake_oauth import CLIENT_ID, CLIENT_SECRET, SCOPE,
 from panza.daemon.mail.clean import CleanRules
 from panza.daemon.pipeline.ingest import Cursor, RawMail, ingest_batch
 from panza.daemon.pipeline.sync import SyncContext
-from panza.daemon.sources import gmail, gmail_auth
-from panza.daemon.sources.gmail_api import build_client
+from panza.daemon.sources.gmail import auth, sent
+from panza.daemon.sources.gmail.api import build_client
 from panza.daemon.store import InsertResult, Store
 
-OUT = Path(__file__).resolve().parent / "out" / "gmail.json"
+OUT = Path(__file__).resolve().parent / "out" / "sent.json"
 UNITS = {"get": 5, "list": 5, "history": 2, "profile": 1}
 TOKEN = "ya29.bench"
 
@@ -89,8 +89,8 @@ def unbatched_sync(ctx: SyncContext, url: str) -> InsertResult:
         mails = []
         for message_id in ids[start : start + 50]:
             message = messages.get(userId="me", id=message_id, format="raw").execute()
-            raw = gmail.decode_raw(message["raw"]) or b""
-            mails.append(RawMail(raw, message_id, "SENT", gmail.internal_date(message)))
+            raw = sent.decode_raw(message["raw"]) or b""
+            mails.append(RawMail(raw, message_id, "SENT", sent.internal_date(message)))
         last = start + 50 >= len(ids)
         cursor = Cursor("SENT", {"history_id": history}) if last else None
         total.add(
@@ -110,9 +110,9 @@ def measure(n: int, batched: bool, tmp: Path, rtt: float = 0.0) -> dict[str, flo
     url = ours.recv()
     with Store(tmp / f"{'batched' if batched else 'plain'}-{n}-{rtt}.db") as store:
         ctx = context(store, url)
-        gmail_auth.save_credentials("bench", credentials(url))
+        auth.save_credentials("bench", credentials(url))
         start = time.perf_counter()
-        result = gmail.sync_account(ctx) if batched else unbatched_sync(ctx, url)
+        result = sent.sync_account(ctx) if batched else unbatched_sync(ctx, url)
         seconds = time.perf_counter() - start
     ours.send("done")
     stats = ours.recv()

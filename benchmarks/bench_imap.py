@@ -1,7 +1,7 @@
 """IMAP sync figures against a real Dovecot 2.3 on loopback (started here, unprivileged).
 
 Run: .venv/bin/python benchmarks/bench_imap.py [--n 5000] [--runs 5]
-Prints {name: {"value", "unit", "target", "baseline"}} as JSON and writes benchmarks/out/imap.json.
+Prints {name: {"value", "unit", "target", "baseline"}} as JSON and writes benchmarks/out/sent.json.
 Needs Dovecot (apt-get install dovecot-imapd; `make sysdeps` does it as root).
 
 Round trips are counted as tagged IMAP commands the session sends (the login adds one).
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "benchmarks" / "out" / "imap.json"
+OUT = ROOT / "benchmarks" / "out" / "sent.json"
 sys.path.insert(0, str(ROOT))  # the Dovecot harness lives with the tests
 
 # A real keyring file in a temp dir, chosen explicitly (as the tests do).
@@ -48,8 +48,8 @@ from panza.daemon.mail.language import warm_up  # noqa: E402
 from panza.daemon.pipeline.ingest import Cursor, RawMail, ingest_batch  # noqa: E402
 from panza.daemon.pipeline.sync import SyncContext, sync_accounts  # noqa: E402
 from panza.daemon.secrets import set_secret  # noqa: E402
-from panza.daemon.sources import imap  # noqa: E402
-from panza.daemon.sources.imap_conn import ImapSettings, open_session  # noqa: E402
+from panza.daemon.sources.imap import sent  # noqa: E402
+from panza.daemon.sources.imap.conn import ImapSettings, open_session  # noqa: E402
 from panza.daemon.store import Store  # noqa: E402
 
 Figures = dict[str, dict[str, Any]]
@@ -68,7 +68,7 @@ def counted_sync(ctx: SyncContext) -> tuple[float, int, int]:
         return log.attach(open_session(settings))
 
     start = time.perf_counter()
-    result = imap.sync_account(ctx, connect=connect)
+    result = sent.sync_account(ctx, connect=connect)
     return time.perf_counter() - start, result.new, len(log.commands) + 1
 
 
@@ -76,10 +76,10 @@ def local_baseline(raws: list[bytes], rules: CleanRules, work: Path) -> float:
     """Messages/s cleaning and storing the same messages in the same batches, no IMAP."""
     with Store(work / "local.db") as store:
         start = time.perf_counter()
-        for i in range(0, len(raws), imap.BODY_BATCH):
+        for i in range(0, len(raws), sent.BODY_BATCH):
             batch = [
                 RawMail(r, f"1:{i + j}", "Sent")
-                for j, r in enumerate(raws[i : i + imap.BODY_BATCH])
+                for j, r in enumerate(raws[i : i + sent.BODY_BATCH])
             ]
             cursor = Cursor("Sent", {"uidvalidity": 1, "last_uid": i + len(batch)})
             ingest_batch(store, batch, rules, "local", max_bytes=25_000_000, cursor=cursor)

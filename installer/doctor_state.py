@@ -109,11 +109,11 @@ def accounts(cfg: Config) -> list[Check]:
     for name, account in cfg.accounts.items():
         label = f"account {name}"
         if account.kind == "imap":
-            kind = "token" if account.auth == "oauth2" else "password"  # as sources.imap_login
+            kind = "token" if account.auth == "oauth2" else "password"  # as sources.imap.login
             host, port = account.host, account.port
             relogin = f"panza account add imap {name} --host {host} --user {account.user}"
         else:
-            kind = "token"  # as sources.gmail_auth.TOKEN_KIND
+            kind = "token"  # as sources.gmail.auth.TOKEN_KIND
             url = urlsplit(account.api_endpoint or "https://gmail.googleapis.com/")
             host = url.hostname or "gmail.googleapis.com"
             port = url.port or (443 if url.scheme == "https" else 80)

@@ -200,7 +200,7 @@ def test_the_cycle_finder_finds_cycles(
 def test_imports_inside_functions_and_registry_strings_count() -> None:
     # sync.py names the sources only as "module:function" strings; writer.py imports
     # training inside functions. Both must show up, or the rules above check too little.
-    assert "panza.daemon.sources.imap" in graph()["panza.daemon.pipeline.sync"]
+    assert "panza.daemon.sources.imap.sent" in graph()["panza.daemon.pipeline.sync"]
     assert "panza.training.prompt" in graph()["panza.daemon.server.writer"]
 
 

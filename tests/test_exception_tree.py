@@ -131,5 +131,5 @@ def test_the_walk_sees_the_exceptions_and_their_roots() -> None:
         "panza.training.rosa.errors.AdapterFormatError",
     } <= seen
     assert TRAINING_ERROR in ancestors("panza.training.rosa.errors.MaskError")
-    assert "panza.daemon.sources.gmail_inbox.DraftGone" in seen  # a subclass of a subclass
+    assert "panza.daemon.sources.gmail.inbox.DraftGone" in seen  # a subclass of a subclass
     assert not is_exception("panza.daemon.server.writer.Draft")

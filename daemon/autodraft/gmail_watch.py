@@ -14,9 +14,9 @@ from panza.daemon.autodraft.loop import LoopWatcher, now
 from panza.daemon.config import GmailAccount
 from panza.daemon.errors import AuthError
 from panza.daemon.mail.qualify import Rules
-from panza.daemon.sources import gmail_auth
-from panza.daemon.sources.gmail_api import build_client
-from panza.daemon.sources.gmail_inbox import (
+from panza.daemon.sources.gmail import auth
+from panza.daemon.sources.gmail.api import build_client
+from panza.daemon.sources.gmail.inbox import (
     DRAFT_SCOPES,
     InboxClient,
     draft_ref,
@@ -66,7 +66,7 @@ class GmailWatcher(LoopWatcher):
         account = self.config().accounts.get(self.name)
         if not isinstance(account, GmailAccount):
             raise AuthError("the account is no longer a Gmail account", self.name)
-        creds = gmail_auth.load_credentials(self.name)
+        creds = auth.load_credentials(self.name)
         if not has_draft_scope(creds.scopes):
             raise AuthError(
                 "autodraft needs permission to write drafts (gmail.compose), which this"
@@ -74,9 +74,9 @@ class GmailWatcher(LoopWatcher):
                 self.name,
             )
         token = creds.token
-        gmail_auth.refresh_if_expired(creds, self.name)
+        auth.refresh_if_expired(creds, self.name)
         if creds.token != token:
-            gmail_auth.save_credentials(self.name, creds)
+            auth.save_credentials(self.name, creds)
         base = build_client(creds, account.api_endpoint, None, self.name)
         client = InboxClient(base.service, base.http, base.batch_uri, base.retry, base.account)
         try:

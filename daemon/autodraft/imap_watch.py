@@ -23,21 +23,21 @@ from panza.daemon.autodraft.loop import LoopWatcher, now
 from panza.daemon.config import ImapAccount
 from panza.daemon.errors import AuthError
 from panza.daemon.mail.qualify import Rules
-from panza.daemon.sources.imap_conn import (
+from panza.daemon.sources.imap.conn import (
     Connector,
     close,
     drop,
     open_session,
 )
-from panza.daemon.sources.imap_drafts import (
+from panza.daemon.sources.imap.drafts import (
     DraftRef,
     append_draft,
     drafts_folder,
     fates,
     find_by_message_id,
 )
-from panza.daemon.sources.imap_inbox import INBOX, scan_inbox
-from panza.daemon.sources.imap_login import AccountLogin
+from panza.daemon.sources.imap.inbox import INBOX, scan_inbox
+from panza.daemon.sources.imap.login import AccountLogin
 from panza.daemon.store.autodraft import Entry
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from panza.daemon.autodraft.engine import DraftFn
 from panza.daemon.config import Config
 from panza.daemon.errors import AuthError, PanzaError
-from panza.daemon.sources.imap_conn import describe, is_transient
+from panza.daemon.sources.imap.conn import describe, is_transient
 from panza.daemon.sources.retry import RetryPolicy
 from panza.daemon.store import Store
 

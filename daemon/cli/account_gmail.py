@@ -66,8 +66,8 @@ def register_add(add_sub: Any) -> None:
 
 
 def cmd_add_gmail(args: argparse.Namespace) -> int:
-    from panza.daemon.sources import gmail_auth
-    from panza.daemon.sources.gmail_api import build_client
+    from panza.daemon.sources.gmail import auth
+    from panza.daemon.sources.gmail.api import build_client
 
     where = context.current_paths()
     name = check_account_name(args.name)
@@ -86,12 +86,12 @@ def cmd_add_gmail(args: argparse.Namespace) -> int:
         GmailAccount.model_validate(table)
     except ValidationError:
         raise UserError(f"--api-endpoint {args.api_endpoint!r} is not an http(s) URL") from None
-    client = gmail_auth.load_client_config(client_file)
-    get_secret(name, gmail_auth.TOKEN_KIND)  # an unusable keyring fails here, before sign-in
+    client = auth.load_client_config(client_file)
+    get_secret(name, auth.TOKEN_KIND)  # an unusable keyring fails here, before sign-in
 
     if isinstance(sys.stdout, io.TextIOWrapper):  # show the link at once, even through a pipe
         sys.stdout.reconfigure(line_buffering=True)
-    creds = gmail_auth.sign_in(
+    creds = auth.sign_in(
         client, open_browser=not args.no_browser, timeout=args.timeout, port=args.port
     )
     api = build_client(creds, args.api_endpoint, account=name)
@@ -99,11 +99,11 @@ def cmd_add_gmail(args: argparse.Namespace) -> int:
         address = api.profile().get("emailAddress", "")
     finally:
         api.close()
-    gmail_auth.save_credentials(name, creds)
+    auth.save_credentials(name, creds)
     try:
         add_account(where.config_file, name, table)
     except BaseException:  # keep no token for an account the config does not have
-        delete_secret(name, gmail_auth.TOKEN_KIND)
+        delete_secret(name, auth.TOKEN_KIND)
         raise
     print(f"Signed in as {address}. Added Gmail account {name!r}; fetch its sent mail with:")
     print(f"  panza sync --account {name}")

@@ -46,7 +46,7 @@ def register_add(add_sub: Any) -> None:
 
 def cmd_add_imap(args: argparse.Namespace) -> int:
     # Imported here so other commands never load the IMAP client.
-    from panza.daemon.sources.imap_setup import verify_account
+    from panza.daemon.sources.imap.setup import verify_account
 
     name = check_account_name(args.name)
     where = context.current_paths()

@@ -13,26 +13,24 @@ from panza.daemon.autodraft.gmail_watch import has_draft_scope
 from panza.daemon.cli.account_gmail import CLIENT_FILE
 from panza.daemon.config import GmailAccount
 from panza.daemon.errors import AuthError
-from panza.daemon.sources import gmail_auth
-from panza.daemon.sources.gmail_inbox import COMPOSE_SCOPE
+from panza.daemon.sources.gmail import auth
+from panza.daemon.sources.gmail.inbox import COMPOSE_SCOPE
 
 
 def ensure_compose_scope(name: str, account: GmailAccount, config_path: Path) -> None:
     """Return when the account may write drafts; else sign in for it, or refuse clearly."""
-    creds = gmail_auth.load_credentials(name)
+    creds = auth.load_credentials(name)
     if has_draft_scope(creds.scopes):
         return
     client_file = Path(account.client_secrets) if account.client_secrets else None
     client_file = client_file or config_path.parent / CLIENT_FILE
-    client = gmail_auth.load_client_config(client_file)
+    client = auth.load_client_config(client_file)
     print(
         f"Autodraft writes replies into {name}'s Gmail drafts, so Google must allow Panza to"
         " write drafts (gmail.compose) as well as read; it never sends mail."
     )
     try:
-        fresh = gmail_auth.sign_in(
-            client, scopes=[*gmail_auth.SCOPES, COMPOSE_SCOPE], incremental=True
-        )
+        fresh = auth.sign_in(client, scopes=[*auth.SCOPES, COMPOSE_SCOPE], incremental=True)
     except AuthError as exc:
         raise AuthError(
             f"autodraft stays off for {name}: Google did not allow writing drafts ({exc})", name
@@ -42,4 +40,4 @@ def ensure_compose_scope(name: str, account: GmailAccount, config_path: Path) ->
             f"autodraft stays off for {name}: the permission to write drafts was not granted",
             name,
         )
-    gmail_auth.save_credentials(name, fresh)
+    auth.save_credentials(name, fresh)

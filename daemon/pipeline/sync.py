@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 # kind -> the function, or "module:function" imported on first use (keeps heavy
 # client libraries out of commands that never sync).
 SYNCERS: dict[str, SyncFn | str] = {
-    "gmail": "panza.daemon.sources.gmail:sync_account",
-    "imap": "panza.daemon.sources.imap:sync_account",
+    "gmail": "panza.daemon.sources.gmail.sent:sync_account",
+    "imap": "panza.daemon.sources.imap.sent:sync_account",
 }
 
 

@@ -1,7 +1,7 @@
 """The one retry rule of every mail source: how often, and how long to wait in between.
 
 Which failures are worth another try is each protocol's own pure classification
-(``imap_conn.is_transient``, ``gmail_retry.classify``); how patiently they are
+(``imap.conn.is_transient``, ``gmail.transient.classify``); how patiently they are
 retried is defined here once.
 """
 

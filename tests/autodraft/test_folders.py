@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from panza.daemon.sources.imap_drafts import KNOWN_DRAFTS_NAMES, DraftRef
-from panza.daemon.sources.imap_folders import choose_special_folder
+from panza.daemon.sources.imap.drafts import KNOWN_DRAFTS_NAMES, DraftRef
+from panza.daemon.sources.imap.folders import choose_special_folder
 
 
 def choose(entries: list[tuple[tuple[bytes, ...], bytes, str]]) -> tuple[str, str] | None:

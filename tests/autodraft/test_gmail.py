@@ -23,8 +23,8 @@ from panza.daemon.errors import AuthError
 from panza.daemon.protocol import DraftParams
 from panza.daemon.server.operations import Service
 from panza.daemon.server.writer import Draft, Writer
-from panza.daemon.sources import gmail_auth
-from panza.daemon.sources.gmail_inbox import COMPOSE_SCOPE
+from panza.daemon.sources.gmail import auth
+from panza.daemon.sources.gmail.inbox import COMPOSE_SCOPE
 from panza.daemon.store import Store
 from panza.daemon.store.autodraft import in_state
 from tests.autodraft.conftest import ADA, message, write_config
@@ -94,7 +94,7 @@ def save_token(url: str, oauth: FakeOAuth, scopes: list[str]) -> None:
         scopes=scopes,
         expiry=(datetime.now(UTC) + timedelta(hours=1)).replace(tzinfo=None),
     )
-    gmail_auth.save_credentials(ACCOUNT, creds)
+    auth.save_credentials(ACCOUNT, creds)
 
 
 def created(gmail: FakeGmailDrafts) -> int:
@@ -179,9 +179,9 @@ def test_edited_and_deleted_gmail_drafts(gmail_home: GmailHome) -> None:
 
 def test_without_the_compose_scope_autodraft_is_refused(gmail_home: GmailHome) -> None:
     gmail_home.inbox(message("a@uni.example", ADA, "One", "<a1@uni.example>"))
-    creds = gmail_auth.load_credentials(ACCOUNT)
+    creds = auth.load_credentials(ACCOUNT)
     creds._scopes = [SCOPE]  # type: ignore[attr-defined]
-    gmail_auth.save_credentials(ACCOUNT, creds)
+    auth.save_credentials(ACCOUNT, creds)
     with pytest.raises(
         AuthError,
         match=r"needs permission to write drafts \(gmail.compose\).*"

@@ -19,7 +19,7 @@ from imapclient import IMAPClient
 
 from panza.daemon.autodraft.imap_watch import ImapWatcher
 from panza.daemon.demo.sample.dovecot import uids
-from panza.daemon.sources.imap_conn import ImapSettings, open_session
+from panza.daemon.sources.imap.conn import ImapSettings, open_session
 from tests.autodraft.conftest import ADA, Home, message
 from tests.autodraft.test_imap import by_reply_to, drafts
 

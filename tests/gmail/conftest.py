@@ -27,7 +27,7 @@ from panza.daemon.demo.sample.fake_http import LocalServer
 from panza.daemon.demo.sample.fake_oauth import CLIENT_ID, CLIENT_SECRET, SCOPE, FakeOAuth
 from panza.daemon.mail.clean import CleanRules
 from panza.daemon.pipeline.sync import Progress, SyncContext
-from panza.daemon.sources import gmail_auth
+from panza.daemon.sources.gmail import auth
 from panza.daemon.sources.retry import RetryPolicy
 from panza.daemon.store import Store
 
@@ -84,7 +84,7 @@ class Keyring:
     def token(self) -> dict[str, str]:
         from panza.daemon.secrets import get_secret
 
-        text = get_secret(ACCOUNT, gmail_auth.TOKEN_KIND)
+        text = get_secret(ACCOUNT, auth.TOKEN_KIND)
         return dict(json.loads(text)) if text else {}
 
 
@@ -105,7 +105,7 @@ def credentials(google: FakeGoogle, refresh_token: str, *, expired: bool = False
 def signed_in(test_keyring: dict[str, str], google: FakeGoogle) -> Keyring:
     """The account's token in the test keyring, as `panza account add gmail` leaves it."""
     refresh = google.oauth.issue_refresh_token()
-    gmail_auth.save_credentials(ACCOUNT, credentials(google, refresh))
+    auth.save_credentials(ACCOUNT, credentials(google, refresh))
     return Keyring(test_keyring, refresh)
 
 

@@ -18,7 +18,7 @@ from panza.daemon.config import load_config
 from panza.daemon.config.edit import set_account_value
 from panza.daemon.demo.sample.fake_oauth import COMPOSE, SCOPE
 from panza.daemon.secrets import get_secret
-from panza.daemon.sources import gmail_auth
+from panza.daemon.sources.gmail import auth
 from tests.gmail.conftest import ACCOUNT, FakeGoogle, Keyring, add_gmail_account, panza, start_panza
 from tests.gmail.test_oauth import PlayBrowser
 
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 def stored_token() -> dict[str, Any]:
     """The token JSON the keyring holds for the account."""
-    text = get_secret(ACCOUNT, gmail_auth.TOKEN_KIND)
+    text = get_secret(ACCOUNT, auth.TOKEN_KIND)
     assert text is not None
     token: dict[str, Any] = json.loads(text)
     return token
@@ -70,7 +70,7 @@ def test_turning_autodraft_on_asks_for_compose_with_incremental_consent(
     assert token["refresh_token"] in google.oauth.refresh_tokens
     assert token["refresh_token"] != signed_in.refresh_token  # the new grant was kept
     assert load_config(home / "config.toml").accounts[ACCOUNT].autodraft
-    creds = gmail_auth.load_credentials(ACCOUNT)
+    creds = auth.load_credentials(ACCOUNT)
     assert creds.token is not None and creds.token not in out + err  # no token printed
 
     # With the scope granted, turning it on again asks Google nothing.

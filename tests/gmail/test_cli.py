@@ -15,7 +15,7 @@ from keyring.backends.fail import Keyring as FailKeyring
 
 from panza.daemon.cli import main
 from panza.daemon.secrets import get_secret
-from panza.daemon.sources import gmail_auth
+from panza.daemon.sources.gmail import auth
 from tests.gmail.conftest import ACCOUNT, FakeGoogle, add_gmail_account, panza, start_panza
 from tests.gmail.test_oauth import PlayBrowser
 
@@ -36,7 +36,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 def nothing_written(home: Path, config_before: str) -> bool:
     unchanged = (home / "config.toml").read_text(encoding="utf-8") == config_before
-    return unchanged and get_secret(ACCOUNT, gmail_auth.TOKEN_KIND) is None
+    return unchanged and get_secret(ACCOUNT, auth.TOKEN_KIND) is None
 
 
 @pytest.mark.parametrize(
@@ -134,7 +134,7 @@ def test_add_sign_in_sync_and_list_end_to_end(
     assert proc.returncode == 0, err
     assert "Open this link in a browser on this computer" in stdout
     assert f"Signed in as {google.gmail.address}. Added Gmail account '{ACCOUNT}'" in stdout
-    token = json.loads(get_secret(ACCOUNT, gmail_auth.TOKEN_KIND) or "{}")
+    token = json.loads(get_secret(ACCOUNT, auth.TOKEN_KIND) or "{}")
     assert token["refresh_token"] in google.oauth.refresh_tokens
     config = (home / "config.toml").read_text(encoding="utf-8")
     assert f"[accounts.{ACCOUNT}]" in config and 'kind = "gmail"' in config

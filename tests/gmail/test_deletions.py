@@ -14,7 +14,7 @@ from panza.daemon.index import DEFAULT_MODEL, SentenceEmbedder, load_embedder
 from panza.daemon.index.embedder import packaged_model_dir
 from panza.daemon.server.operations import Service
 from panza.daemon.sources.contract import SyncContext
-from panza.daemon.sources.gmail import FOLDER, sync_account
+from panza.daemon.sources.gmail.sent import FOLDER, sync_account
 from panza.daemon.store import Store
 from panza.daemon.store.state import get_cursor
 from tests.gmail.conftest import ACCOUNT, FakeGoogle, Keyring, MakeContext

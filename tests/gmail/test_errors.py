@@ -16,8 +16,8 @@ from panza.daemon.demo.sample.fake_gmail import (
 )
 from panza.daemon.errors import SourceError
 from panza.daemon.pipeline import sync
-from panza.daemon.sources import gmail
-from panza.daemon.sources.gmail import FOLDER, sync_account
+from panza.daemon.sources.gmail import sent
+from panza.daemon.sources.gmail.sent import FOLDER, sync_account
 from panza.daemon.store.state import account_status, get_cursor
 from tests.gmail.conftest import ACCOUNT, FakeGoogle, Keyring, MakeContext, Sleeps
 
@@ -167,7 +167,7 @@ def test_a_rejected_access_token_is_refreshed_once_and_kept(
     google.fill(5)
     google.gmail.tokens.clear()  # Google revoked the access token early; the refresh token works
     ctx = make_ctx()
-    assert gmail.sync_account(ctx).new == 5
+    assert sent.sync_account(ctx).new == 5
     refreshes = [r for r in google.oauth.token_requests if r["grant_type"] == "refresh_token"]
     assert len(refreshes) == 1
     assert signed_in.token()["token"] in google.gmail.tokens

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from panza.daemon.sources.gmail_history import SentChanges, sent_changes
+from panza.daemon.sources.gmail.history import SentChanges, sent_changes
 
 
 def added(i: str, *labels: str) -> dict[str, Any]:

@@ -24,8 +24,8 @@ from panza.daemon.demo.sample.fake_oauth import CLIENT_SECRET, SCOPE
 from panza.daemon.errors import AuthError, UserError
 from panza.daemon.pipeline import sync
 from panza.daemon.secrets import get_secret
-from panza.daemon.sources import gmail_auth
-from panza.daemon.sources.gmail import sync_account
+from panza.daemon.sources.gmail import auth
+from panza.daemon.sources.gmail.sent import sync_account
 from panza.daemon.store import Store
 from panza.daemon.store.state import account_status
 from tests.gmail.conftest import ACCOUNT, FakeGoogle, MakeContext, credentials, sent_mail
@@ -73,7 +73,7 @@ def test_sign_in_runs_the_loopback_flow_with_pkce(
 ) -> None:
     client = google.oauth.client_config(google.url)
 
-    creds = gmail_auth.sign_in(client, browser=browser.name, timeout=20)
+    creds = auth.sign_in(client, browser=browser.name, timeout=20)
 
     (asked,) = google.oauth.auth_requests
     assert asked["scope"] == SCOPE and asked["code_challenge_method"] == "S256"
@@ -86,11 +86,11 @@ def test_sign_in_runs_the_loopback_flow_with_pkce(
     (landing, text) = browser.pages[0]
     assert urlsplit(landing).port == redirect.port and "Panza is signed in" in text
 
-    gmail_auth.save_credentials(ACCOUNT, creds)
-    again = gmail_auth.load_credentials(ACCOUNT)
+    auth.save_credentials(ACCOUNT, creds)
+    again = auth.load_credentials(ACCOUNT)
     assert (again.token, again.refresh_token) == (creds.token, creds.refresh_token)
     assert again.token_uri == google.url + "token" and again.scopes == [SCOPE]
-    stored = get_secret(ACCOUNT, gmail_auth.TOKEN_KIND)
+    stored = get_secret(ACCOUNT, auth.TOKEN_KIND)
     assert stored is not None and json.loads(stored)["refresh_token"] == creds.refresh_token
 
 
@@ -100,11 +100,11 @@ def test_declined_consent_and_missing_scope_are_clear_errors(
     client = google.oauth.client_config(google.url)
     google.oauth.deny = True
     with pytest.raises(AuthError, match=r"^Google sign-in failed \(access_denied\)$"):
-        gmail_auth.sign_in(client, browser=browser.name, timeout=20)
+        auth.sign_in(client, browser=browser.name, timeout=20)
     google.oauth.deny = False
     google.oauth.grant_scope = "openid"  # the user unticked "read your email"
     with pytest.raises(AuthError, match="not allowed to read your email"):
-        gmail_auth.sign_in(client, browser=browser.name, timeout=20)
+        auth.sign_in(client, browser=browser.name, timeout=20)
 
 
 def test_sign_in_times_out_when_nobody_answers(
@@ -115,7 +115,7 @@ def test_sign_in_times_out_when_nobody_answers(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with pytest.raises(AuthError, match=r"no answer from the browser within 0.5 s"):
-        gmail_auth.sign_in(client, open_browser=False, timeout=0.5, port=port)
+        auth.sign_in(client, open_browser=False, timeout=0.5, port=port)
     printed = capsys.readouterr().out
     assert "Open this link" in printed and google.url + "o/oauth2/auth?" in printed
     assert f"redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2F" in printed
@@ -125,7 +125,7 @@ def test_an_expired_token_is_refreshed_and_stored(
     google: FakeGoogle, test_keyring: dict[str, str], make_ctx: MakeContext
 ) -> None:
     refresh = google.oauth.issue_refresh_token()
-    gmail_auth.save_credentials(ACCOUNT, credentials(google, refresh, expired=True))
+    auth.save_credentials(ACCOUNT, credentials(google, refresh, expired=True))
     google.gmail.tokens.clear()  # the expired access token is refused
     google.fill(3)
 
@@ -133,7 +133,7 @@ def test_an_expired_token_is_refreshed_and_stored(
 
     (request,) = google.oauth.token_requests
     assert request["grant_type"] == "refresh_token" and request["refresh_token"] == refresh
-    kept = gmail_auth.load_credentials(ACCOUNT)
+    kept = auth.load_credentials(ACCOUNT)
     assert kept.token in google.gmail.tokens and kept.refresh_token == refresh
     assert kept.valid
 
@@ -144,7 +144,7 @@ def test_a_revoked_sign_in_means_reauthentication_and_no_retries(
 ) -> None:
     google.fill(3)
     revoked = "1//revoked-refresh-token"
-    gmail_auth.save_credentials(ACCOUNT, credentials(google, revoked, expired=when == "expired"))
+    auth.save_credentials(ACCOUNT, credentials(google, revoked, expired=when == "expired"))
     google.gmail.tokens.clear()
     accounts = {ACCOUNT: GmailAccount(kind="gmail", api_endpoint=google.url)}
     config = config.model_copy(update={"accounts": accounts})
@@ -177,10 +177,10 @@ def test_tokens_addresses_and_bodies_never_reach_the_log(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    creds = gmail_auth.sign_in(google.oauth.client_config(google.url), browser=browser.name)
+    creds = auth.sign_in(google.oauth.client_config(google.url), browser=browser.name)
     assert creds.expiry is not None
     creds.expiry = creds.expiry.replace(year=2000)  # force a refresh during the sync
-    gmail_auth.save_credentials(ACCOUNT, creds)
+    auth.save_credentials(ACCOUNT, creds)
     google.fill(12)
     google.gmail.add(b"broken \xff\xfe", ("SENT",))
     sync_account(make_ctx())
@@ -202,4 +202,4 @@ def test_a_taken_port_is_a_clear_error(google: FakeGoogle) -> None:
         port = taken.getsockname()[1]
         with pytest.raises(UserError, match=rf"cannot listen on 127.0.0.1:{port} \(.+\); try"):
             client = google.oauth.client_config(google.url)
-            gmail_auth.sign_in(client, open_browser=False, port=port, timeout=1)
+            auth.sign_in(client, open_browser=False, port=port, timeout=1)

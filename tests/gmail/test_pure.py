@@ -10,9 +10,9 @@ import pytest
 
 from panza.daemon.errors import AuthError, UserError
 from panza.daemon.secrets import set_secret
-from panza.daemon.sources import gmail_auth
-from panza.daemon.sources.gmail import decode_raw, internal_date
-from panza.daemon.sources.gmail_retry import classify, error_message
+from panza.daemon.sources.gmail import auth
+from panza.daemon.sources.gmail.sent import decode_raw, internal_date
+from panza.daemon.sources.gmail.transient import classify, error_message
 from panza.daemon.sources.retry import RetryPolicy
 
 
@@ -92,12 +92,12 @@ def test_a_token_for_a_plain_http_remote_host_is_refused(test_keyring: dict[str,
         "client_secret": "s",
         "token_uri": "http://evil.example/token",
     }
-    set_secret("work", gmail_auth.TOKEN_KIND, json.dumps(token))
+    set_secret("work", auth.TOKEN_KIND, json.dumps(token))
     with pytest.raises(AuthError, match="refusing to send the refresh token"):
-        gmail_auth.load_credentials("work")
-    set_secret("work", gmail_auth.TOKEN_KIND, "{broken")
+        auth.load_credentials("work")
+    set_secret("work", auth.TOKEN_KIND, "{broken")
     with pytest.raises(AuthError, match="unreadable; re-authentication needed"):
-        gmail_auth.load_credentials("work")
+        auth.load_credentials("work")
 
 
 @pytest.mark.parametrize("key", ["auth_uri", "token_uri"])
@@ -110,10 +110,10 @@ def test_a_client_file_sending_sign_in_in_plain_http_is_refused(tmp_path: Path, 
     }
     path = tmp_path / "client.json"
     path.write_text(json.dumps({"installed": installed}))
-    assert gmail_auth.load_client_config(path)["installed"] == installed
+    assert auth.load_client_config(path)["installed"] == installed
     path.write_text(json.dumps({"installed": {**installed, key: "http://evil.example/x"}}))
     with pytest.raises(UserError) as info:
-        gmail_auth.load_client_config(path)
+        auth.load_client_config(path)
     assert str(info.value) == (
         f"{path}: {key} must be an https:// address (plain http only to this machine);"
         " download the client JSON again"

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from panza.daemon.demo.sample.fake_gmail import Call
-from panza.daemon.sources.gmail import FOLDER, sync_account
+from panza.daemon.sources.gmail.sent import FOLDER, sync_account
 from panza.daemon.store import Store, counts
 from panza.daemon.store.state import get_cursor
 from tests.gmail.conftest import ACCOUNT, FakeGoogle, Keyring, MakeContext, sent_mail

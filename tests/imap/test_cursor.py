@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from panza.daemon.sources.imap_cursor import (
+from panza.daemon.sources.imap.cursor import (
     FolderCursor,
     MailboxState,
     batch_cursor,

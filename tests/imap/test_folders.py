@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from panza.daemon.sources.imap_folders import ListEntry, SentChoice, choose_sent_folder
+from panza.daemon.sources.imap.folders import ListEntry, SentChoice, choose_sent_folder
 
 DOVECOT: list[ListEntry] = [
     ((b"\\HasNoChildren", b"\\Sent"), b".", "Sent"),

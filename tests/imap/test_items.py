@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from panza.daemon.mail.parse import parse_message
-from panza.daemon.sources.imap_items import fetched_message_id
+from panza.daemon.sources.imap.items import fetched_message_id
 
 KEY = b"BODY[HEADER.FIELDS (MESSAGE-ID)]"
 

@@ -11,14 +11,14 @@ import pytest
 from imapclient.exceptions import LoginError
 
 from panza.daemon.errors import AuthError, SourceError, UserError
-from panza.daemon.sources.imap_conn import (
+from panza.daemon.sources.imap.conn import (
     ImapSettings,
     is_transient,
     login,
     server_text,
     with_retry,
 )
-from panza.daemon.sources.imap_oauth import OAuthToken
+from panza.daemon.sources.imap.oauth import OAuthToken
 from panza.daemon.sources.retry import RetryPolicy
 
 

@@ -14,8 +14,8 @@ from panza.daemon.demo.sample import generate
 from panza.daemon.demo.sample.dovecot import CommandLog, append, flags, uids
 from panza.daemon.mail.clean import CleanRules
 from panza.daemon.pipeline.sync import Progress, SyncContext, SyncOutcome, sync_accounts
-from panza.daemon.sources import imap
-from panza.daemon.sources.imap_conn import ImapSettings, open_session
+from panza.daemon.sources.imap import sent
+from panza.daemon.sources.imap.conn import ImapSettings, open_session
 from panza.daemon.store import Store, iter_emails
 from panza.daemon.store.state import account_status, get_cursor
 from tests.imap.conftest import Setup
@@ -122,7 +122,7 @@ def logged_sync(store: Store, setup: Setup) -> CommandLog:
     def connect(settings: ImapSettings) -> IMAPClient:
         return log.attach(open_session(settings))
 
-    imap.sync_account(context(store, setup), connect=connect)
+    sent.sync_account(context(store, setup), connect=connect)
     return log
 
 
@@ -328,7 +328,7 @@ def test_server_stopped_mid_sync_backs_off_then_finishes(
         return on_progress
 
     started = time.monotonic()
-    with caplog.at_level(logging.WARNING, "panza.daemon.sources.imap_conn"):
+    with caplog.at_level(logging.WARNING, "panza.daemon.sources.imap.conn"):
         outcome = sync(store, setup, progress=progress)
     restarter[0].join()
     assert outcome.result.new == 1200

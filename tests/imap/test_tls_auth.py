@@ -19,7 +19,7 @@ from panza.daemon.demo.sample.dovecot import PASSWORD, Dovecot, append
 from panza.daemon.errors import SourceError
 from panza.daemon.pipeline.sync import SyncOutcome, sync_accounts
 from panza.daemon.secrets import get_secret, set_secret
-from panza.daemon.sources.imap_conn import ImapSettings, open_session, with_retry
+from panza.daemon.sources.imap.conn import ImapSettings, open_session, with_retry
 from panza.daemon.sources.retry import RetryPolicy
 from panza.daemon.store import Store
 from panza.daemon.store.state import account_status

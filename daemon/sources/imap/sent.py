@@ -6,7 +6,7 @@ dates and Message-IDs first and ``BODY.PEEK[]`` only for messages under the
 size cap that are not stored yet. Every batch is stored together with the
 cursor that covers it (:func:`panza.daemon.pipeline.ingest.ingest_batch`), so a kill at
 any moment loses nothing and the re-run fetches nothing twice. Network faults
-restart the pass from the committed cursor (see :func:`imap_conn.with_retry`).
+restart the pass from the committed cursor (see :func:`conn.with_retry`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from panza.daemon.config.schema import ImapAccount
 from panza.daemon.errors import SourceError
 from panza.daemon.pipeline.ingest import Cursor, RawMail, ingest_batch
 from panza.daemon.sources.contract import SyncContext
-from panza.daemon.sources.imap_conn import (
+from panza.daemon.sources.imap.conn import (
     Connector,
     close,
     drop,
@@ -30,7 +30,7 @@ from panza.daemon.sources.imap_conn import (
     server_text,
     with_retry,
 )
-from panza.daemon.sources.imap_cursor import (
+from panza.daemon.sources.imap.cursor import (
     FolderCursor,
     MailboxState,
     SyncPlan,
@@ -40,10 +40,10 @@ from panza.daemon.sources.imap_cursor import (
     plan_sync,
     provider_id,
 )
-from panza.daemon.sources.imap_folders import choose_sent_folder, folder_names
-from panza.daemon.sources.imap_gone import adopt_by_content, drop_gone, renumber_known
-from panza.daemon.sources.imap_items import as_int, as_utc, fetched_message_id, oversized
-from panza.daemon.sources.imap_login import AccountLogin
+from panza.daemon.sources.imap.folders import choose_sent_folder, folder_names
+from panza.daemon.sources.imap.gone import adopt_by_content, drop_gone, renumber_known
+from panza.daemon.sources.imap.items import as_int, as_utc, fetched_message_id, oversized
+from panza.daemon.sources.imap.login import AccountLogin
 from panza.daemon.sources.retry import RetryPolicy
 from panza.daemon.store import InsertResult
 from panza.daemon.store.emails import known_message_ids

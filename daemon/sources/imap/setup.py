@@ -13,16 +13,16 @@ from typing import TypeVar
 
 from panza.daemon.config.schema import ImapAccount
 from panza.daemon.errors import SourceError, UserError
-from panza.daemon.sources.imap_conn import (
+from panza.daemon.sources.imap.conn import (
     close,
     describe,
     is_transient,
     open_session,
     server_text,
 )
-from panza.daemon.sources.imap_folders import ListEntry, choose_sent_folder, folder_names
-from panza.daemon.sources.imap_login import secret_kind, settings_for
-from panza.daemon.sources.imap_oauth import OAuthToken, refresh
+from panza.daemon.sources.imap.folders import ListEntry, choose_sent_folder, folder_names
+from panza.daemon.sources.imap.login import secret_kind, settings_for
+from panza.daemon.sources.imap.oauth import OAuthToken, refresh
 
 T = TypeVar("T")
 

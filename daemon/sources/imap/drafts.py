@@ -18,7 +18,7 @@ from typing import Literal
 from imapclient import IMAPClient
 
 from panza.daemon.errors import SourceError
-from panza.daemon.sources.imap_folders import choose_special_folder, folder_names
+from panza.daemon.sources.imap.folders import choose_special_folder, folder_names
 
 KNOWN_DRAFTS_NAMES: tuple[str, ...] = (
     "Drafts",

@@ -11,8 +11,8 @@ from imapclient import IMAPClient
 from panza.daemon.config.schema import ImapAccount
 from panza.daemon.errors import AuthError, UserError
 from panza.daemon.secrets import get_secret, set_secret
-from panza.daemon.sources.imap_conn import Connector, ImapSettings
-from panza.daemon.sources.imap_oauth import OAuthToken, refresh
+from panza.daemon.sources.imap.conn import Connector, ImapSettings
+from panza.daemon.sources.imap.oauth import OAuthToken, refresh
 
 
 def secret_kind(account: ImapAccount) -> str:

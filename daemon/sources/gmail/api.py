@@ -21,8 +21,8 @@ from googleapiclient.errors import BatchError, HttpError
 from googleapiclient.http import BatchHttpRequest
 
 from panza.daemon.errors import AuthError, SourceError
-from panza.daemon.sources.gmail_history import HISTORY_TYPES, SentChanges, sent_changes
-from panza.daemon.sources.gmail_retry import Failure
+from panza.daemon.sources.gmail.history import HISTORY_TYPES, SentChanges, sent_changes
+from panza.daemon.sources.gmail.transient import Failure
 from panza.daemon.sources.retry import RetryPolicy
 
 DEFAULT_ENDPOINT = "https://gmail.googleapis.com/"

@@ -18,9 +18,9 @@ from typing import Any, cast
 
 from panza.daemon.errors import SourceError
 from panza.daemon.mail.qualify import Incoming, Qualifies, Rules, body_verdict, qualify
-from panza.daemon.sources.gmail import decode_raw, internal_date
-from panza.daemon.sources.gmail_api import BATCH_LIMIT, PAGE_SIZE, GmailClient, HistoryExpired
-from panza.daemon.sources.imap_inbox import ScanResult, seen_record
+from panza.daemon.sources.gmail.api import BATCH_LIMIT, PAGE_SIZE, GmailClient, HistoryExpired
+from panza.daemon.sources.gmail.sent import decode_raw, internal_date
+from panza.daemon.sources.imap.inbox import ScanResult, seen_record
 from panza.daemon.store import Store
 from panza.daemon.store.autodraft import add_seen, cursor_folder, known, replied_in_thread
 from panza.daemon.store.state import get_cursor, set_cursor

@@ -31,9 +31,9 @@ from google.oauth2.credentials import Credentials
 from panza.daemon.config import GmailAccount
 from panza.daemon.errors import SecretsError, SourceError
 from panza.daemon.pipeline.ingest import Cursor, RawMail, ingest_batch
-from panza.daemon.sources import gmail_auth
 from panza.daemon.sources.contract import SyncContext
-from panza.daemon.sources.gmail_api import BATCH_LIMIT, GmailClient, HistoryExpired, build_client
+from panza.daemon.sources.gmail import auth
+from panza.daemon.sources.gmail.api import BATCH_LIMIT, GmailClient, HistoryExpired, build_client
 from panza.daemon.sources.retry import RetryPolicy
 from panza.daemon.store import EmailRecord, InsertResult, insert_emails
 from panza.daemon.store.emails import known_ids
@@ -55,17 +55,17 @@ def sync_account(ctx: SyncContext, *, retry: RetryPolicy | None = None) -> Inser
     account = ctx.account
     if not isinstance(account, GmailAccount):
         raise SourceError(f"{ctx.name} is not a Gmail account", ctx.name)
-    creds = gmail_auth.load_credentials(ctx.name)
+    creds = auth.load_credentials(ctx.name)
     token = creds.token
     try:
-        gmail_auth.refresh_if_expired(creds, ctx.name)
+        auth.refresh_if_expired(creds, ctx.name)
         client = build_client(creds, account.api_endpoint, retry, ctx.name)
         try:
             return _sync(ctx, client)
         finally:
             client.close()
     except (RefreshError, TransportError) as exc:  # a refresh in the middle of the sync
-        raise gmail_auth.refresh_failure(exc, ctx.name) from None
+        raise auth.refresh_failure(exc, ctx.name) from None
     finally:
         if creds.token != token and creds.valid:
             _keep_refreshed(ctx.name, creds)
@@ -73,7 +73,7 @@ def sync_account(ctx: SyncContext, *, retry: RetryPolicy | None = None) -> Inser
 
 def _keep_refreshed(name: str, creds: Credentials) -> None:
     try:
-        gmail_auth.save_credentials(name, creds)
+        auth.save_credentials(name, creds)
     except SecretsError as exc:  # the old refresh token still works; next sync refreshes again
         log.warning("could not store the refreshed token of %s: %s", name, exc)
 

@@ -16,7 +16,7 @@ from imapclient import IMAPClient
 
 from panza.daemon.pipeline.ingest import RawMail, to_record
 from panza.daemon.sources.contract import SyncContext
-from panza.daemon.sources.imap_cursor import MailboxState, gone_from_folder
+from panza.daemon.sources.imap.cursor import MailboxState, gone_from_folder
 from panza.daemon.store.emails import delete_emails, known_ids, renumber
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ from panza.daemon.mail.qualify import (
     qualify,
 )
 from panza.daemon.mail.quotes import split_quoted
-from panza.daemon.sources.imap_cursor import (
+from panza.daemon.sources.imap.cursor import (
     FolderCursor,
     MailboxState,
     batch_cursor,
@@ -37,7 +37,7 @@ from panza.daemon.sources.imap_cursor import (
     new_uids,
     plan_sync,
 )
-from panza.daemon.sources.imap_items import as_int, as_utc
+from panza.daemon.sources.imap.items import as_int, as_utc
 from panza.daemon.store import Store
 from panza.daemon.store.autodraft import Seen, add_seen, cursor_folder, replied_in_thread
 from panza.daemon.store.state import get_cursor, set_cursor
