@@ -31,7 +31,7 @@ def run(job: dict[str, Any], emit: Emit, should_stop: ShouldStop = lambda: False
     elif job["kind"] == "train":
         from panza.training.train_job import run_train
 
-        result = run_train(TrainJob.from_json(job), ctx)
+        result = run_train(TrainJob.from_json(job), ctx).to_json()
     else:
         from panza.training.eval_job import run_eval
 
