@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from panza.training.errors import JobError
+from panza.training.eval_files import EvalJob
 from panza.training.job_context import Emit, JobContext, ShouldStop
 from panza.training.job_files import TrainJob, parse_model, parse_profile
 from panza.training.playback_files import PlaybackBatch, PlaybackDone, PlaybackJob
@@ -36,7 +37,7 @@ def run(job: dict[str, Any], emit: Emit, should_stop: ShouldStop = lambda: False
     else:
         from panza.training.eval_job import run_eval
 
-        result = run_eval(job, ctx)
+        result = run_eval(EvalJob.from_json(job), ctx).to_json()
     result = {"event": "result", **result}
     emit(result)
     return result
