@@ -3,8 +3,9 @@
 Every job reports through `emit` (one JSON-ready dict per event: "stage", "step",
 "playback_batch", "drafts", and one final "result"); `python -m panza.training` prints
 them as JSON lines for the daemon. Common fields: "kind", "model" (ModelSpec fields),
-"profile" (name, signature, facts). The train job is
-:class:`panza.training.job_files.TrainJob`.
+"profile" (name, signature, facts). Each kind's job and result are typed:
+:mod:`panza.training.job_files` (train), :mod:`~panza.training.job_results`,
+:mod:`~panza.training.eval_files` and :mod:`~panza.training.playback_files`.
 """
 
 from __future__ import annotations
