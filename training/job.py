@@ -3,8 +3,9 @@
 Every job reports through `emit` (one JSON-ready dict per event: "stage", "step",
 "playback_batch", "drafts", and one final "result"); `python -m panza.training` prints
 them as JSON lines for the daemon. Common fields: "kind", "model" (ModelSpec fields),
-"profile" (name, signature, facts). The train job is
-:class:`panza.training.job_files.TrainJob`.
+"profile" (name, signature, facts). Each kind's job and result are typed:
+:mod:`panza.training.job_files` (train), :mod:`~panza.training.job_results`,
+:mod:`~panza.training.eval_files` and :mod:`~panza.training.playback_files`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from panza.training.errors import JobError
+from panza.training.eval_files import EvalJob
 from panza.training.job_context import Emit, JobContext, ShouldStop
 from panza.training.job_files import TrainJob, parse_model, parse_profile
+from panza.training.playback_files import PlaybackBatch, PlaybackDone, PlaybackJob
 
 __all__ = ["KINDS", "Emit", "JobContext", "ShouldStop", "run", "run_playback"]
 KINDS = ("playback", "train", "eval")
@@ -27,48 +30,32 @@ def run(job: dict[str, Any], emit: Emit, should_stop: ShouldStop = lambda: False
         parse_model(job.get("model")), parse_profile(job.get("profile")), emit, should_stop
     )
     if job["kind"] == "playback":
-        result = run_playback(job, ctx)
+        result = run_playback(PlaybackJob.from_json(job), ctx).to_json()
     elif job["kind"] == "train":
         from panza.training.train_job import run_train
 
-        result = run_train(TrainJob.from_json(job), ctx)
+        result = run_train(TrainJob.from_json(job), ctx).to_json()
     else:
         from panza.training.eval_job import run_eval
 
-        result = run_eval(job, ctx)
+        result = run_eval(EvalJob.from_json(job), ctx).to_json()
     result = {"event": "result", **result}
     emit(result)
     return result
 
 
-def run_playback(job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    """Fields: items [{id, text, subject}], batch_size. One event per finished batch."""
-    from panza.training.playback import PlaybackItem, make_generator, playback
+def run_playback(job: PlaybackJob, ctx: JobContext) -> PlaybackDone:
+    """One "playback_batch" event per finished batch."""
+    from panza.training.playback import make_generator, playback
 
-    try:
-        items = [
-            PlaybackItem(str(i["id"]), str(i["text"]), str(i.get("subject", "")))
-            for i in job.get("items", [])
-        ]
-    except (KeyError, TypeError) as exc:
-        raise JobError(f"malformed playback item: {exc}") from None
-    ctx.emit({"event": "stage", "stage": "loading playback model", "total": len(items)})
+    total = len(job.items)
+    ctx.emit({"event": "stage", "stage": "loading playback model", "total": total})
     generator = make_generator(ctx.spec)
     done = failed = 0
-    for results in playback(items, generator, int(job.get("batch_size", 8))):
+    for results in playback(job.items, generator, job.batch_size):
         done += len(results)
         failed += sum(r.error is not None for r in results)
-        ctx.emit(
-            {
-                "event": "playback_batch",
-                "results": [
-                    {"id": r.id, "instruction": r.instruction, "error": r.error, "model": r.model}
-                    for r in results
-                ],
-                "done": done,
-                "total": len(items),
-            }
-        )
+        ctx.emit(PlaybackBatch(tuple(results), done, total).to_json())
         if ctx.should_stop():
             break
-    return {"done": done, "failed": failed, "model": generator.model_id}
+    return PlaybackDone(done, failed, generator.model_id)

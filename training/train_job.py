@@ -15,7 +15,6 @@ import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -25,6 +24,7 @@ from panza.training.errors import Cancelled, JobError
 from panza.training.evaluate import heldout_losses
 from panza.training.job_context import JobContext
 from panza.training.job_files import CurrentAdapter, TrainJob
+from panza.training.job_results import NOTHING_NEW, Published, TrainResult
 from panza.training.manifest import Heldout, Manifest
 from panza.training.model import Loaded, ModelSpec, load_base, load_tokenizer
 from panza.training.precision import plan_precision
@@ -34,7 +34,7 @@ from panza.training.rosa.peft_format import panza_version
 from panza.training.trainer import train
 
 
-def run_train(job: TrainJob, ctx: JobContext) -> dict[str, Any]:
+def run_train(job: TrainJob, ctx: JobContext) -> TrainResult:
     hyper, train_recs, test_recs = job.hyper, job.train, job.test
     root, number = Path(job.adapters_dir), job.version
     if hyper.method == "full" and ctx.spec.load_in_4bit:
@@ -52,7 +52,7 @@ def run_train(job: TrainJob, ctx: JobContext) -> dict[str, Any]:
         seed=hyper.seed + number,
     )
     if not plan.new_ids:
-        return {"status": "nothing_to_train", "why": "no emails the current adapter has not seen"}
+        return TrainResult(why=NOTHING_NEW)
     started = time.monotonic()
     precision = plan_precision(ctx.spec, hyper)
     ctx.emit({"event": "stage", "stage": "loading model", "mode": plan.mode, "why": plan.why})
@@ -130,18 +130,7 @@ def run_train(job: TrainJob, ctx: JobContext) -> dict[str, Any]:
         job_seconds=round(time.monotonic() - started, 3),
     )
     _publish(tuned, root, number, manifest)
-    summary = {
-        k: v
-        for k, v in manifest.to_json().items()
-        if k not in ("seen_ids", "heldout", "compared_heldout")
-    }
-    return {
-        "status": "accepted" if accepted else "rejected",
-        **summary,
-        "path": str(root / versions.version_name(number)),
-        "heldout": new_sum,
-        "compared_heldout": old_sum,
-    }
+    return TrainResult(published=Published(str(root / versions.version_name(number)), manifest))
 
 
 def _current_figures(

@@ -78,23 +78,24 @@ def cmd_train(args: argparse.Namespace) -> int:
                 full_retrain=args.full_retrain,
                 on_event=bar.event,
             )
-    result = outcome.result
-    if outcome.status == "nothing_to_train":
+    published = outcome.result.published
+    if published is None:
         print(
             "Nothing to train: the current adapter has seen every email"
             " (use --full-retrain to start over)"
         )
         return 0
-    name, new, old = result["name"], result["heldout"], result["compared_heldout"]
-    verdict = "accepted and now current" if outcome.status == "accepted" else "rejected"
-    print(f"{name} {verdict}: {result['reason']}")
-    if outcome.status == "rejected":
-        print(f"  {result['compared_with']} stays current; {name} is kept for inspection")
-    ppl = f"perplexity {new['perplexity']} (was {old['perplexity']}), " if new["loss"] else ""
+    m = published.manifest
+    new, old = m.heldout, m.compared_heldout
+    verdict = "accepted and now current" if m.accepted else "rejected"
+    print(f"{m.name} {verdict}: {m.reason}")
+    if not m.accepted:
+        print(f"  {m.compared_with} stays current; {m.name} is kept for inspection")
+    ppl = f"perplexity {new.perplexity} (was {old.perplexity}), " if new.loss else ""
     print(
-        f"  {result['method']} {result['mode']} run ({result['why']}): {len(result['new_ids'])} new"
-        f" + {len(result['replay_ids'])} replayed emails, {result['steps']} steps in"
-        f" {result['train_seconds']:.1f} s; {ppl}adapter at {result['path']}"
+        f"  {m.method} {m.mode} run ({m.why}): {len(m.new_ids)} new"
+        f" + {len(m.replay_ids)} replayed emails, {m.steps} steps in"
+        f" {m.train_seconds:.1f} s; {ppl}adapter at {published.path}"
     )
     return 0
 

@@ -168,11 +168,12 @@ class Drafting:
             on_event=on_event,
             niceness=TRAIN_NICENESS,
         )
+        published = outcome.result.published
         return {
             "status": outcome.status,
             "version": outcome.version,
             "playback": played,
-            "heldout": outcome.result.get("heldout"),
+            "heldout": published.manifest.heldout.summary() if published else None,
         }
 
 

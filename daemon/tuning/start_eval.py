@@ -14,7 +14,9 @@ from panza.daemon.store.state import adapter_versions, current_adapter
 from panza.daemon.tuning import child, examples, job_fields
 from panza.daemon.tuning.examples import Retriever
 from panza.daemon.tuning.retriever import index_retriever
-from panza.training.job_files import model_json, profile_json
+from panza.training.eval_files import EvalJob, EvalResult, VersionRef
+from panza.training.job_files import Record
+from panza.training.versions import version_name
 
 OnEvent = Callable[[dict[str, Any]], None]
 
@@ -57,26 +59,28 @@ def run_eval(
         # An adapter only fits the base model it was trained on.
         and v.metrics.get("base_model") in (None, spec.name)
     ]
-    job = {
-        "kind": "eval",
-        "model": model_json(spec),
-        "profile": profile_json(job_fields.profile(config)),
-        "test": split.test,
-        "versions": [{"name": f"v{n:04d}", "path": str(known[n].path)} for n in chosen],
-        "include_base": True,
-        "generate": generate,
-        "limit": limit,
-        "max_length": config.training.max_length,
-        "max_new_tokens": max_new_tokens,
-    }
-    result = child.run_job(
-        job, on_event or (lambda e: None), command=command, env=job_fields.child_env()
+    job = EvalJob(
+        model=spec,
+        profile=job_fields.profile(config),
+        test=tuple(Record.from_json(r) for r in split.test),
+        versions=tuple(VersionRef(version_name(n), str(known[n].path)) for n in chosen),
+        generate=generate,
+        limit=limit,
+        max_length=config.training.max_length,
+        max_new_tokens=max_new_tokens,
     )
-    rows: list[dict[str, Any]] = result["rows"]
-    for row, number in zip(rows, [None, *chosen], strict=True):
+    event = child.run_job(
+        job.to_json(), on_event or (lambda e: None), command=command, env=job_fields.child_env()
+    )
+    result = EvalResult.from_json(event)
+    rows: list[dict[str, Any]] = []
+    for row, number in zip(result.rows, [None, *chosen], strict=True):
         if number is None:
-            row.update(version=None, status="base", email_count=None)
+            rows.append({**row.to_json(), "version": None, "status": "base", "email_count": None})
         else:
             status = "current" if number == current else known[number].status
-            row.update(version=number, status=status, email_count=known[number].email_count)
+            count = known[number].email_count
+            rows.append(
+                {**row.to_json(), "version": number, "status": status, "email_count": count}
+            )
     return rows

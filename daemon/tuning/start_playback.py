@@ -23,7 +23,8 @@ from panza.daemon.store.instructions import (
     set_instructions,
 )
 from panza.daemon.tuning import child, job_fields
-from panza.training.job_files import model_json
+from panza.training.playback import PlaybackItem
+from panza.training.playback_files import PlaybackBatch, PlaybackJob
 
 Progress = Callable[[int, int], None]
 
@@ -54,26 +55,27 @@ def run_playback(
         return outcome
     spec = job_fields.model_spec(config, paths, name)
     # The recorded model is the configured name, even when it resolves to a folder.
-    job = {
-        "kind": "playback",
-        "model": model_json(spec),
-        "items": [{"id": str(e.id), "subject": e.subject, "text": e.text} for e in todo],
-        "batch_size": config.training.playback_batch_size,
-    }
+    job = PlaybackJob(
+        spec,
+        tuple(PlaybackItem(str(e.id), e.text, e.subject) for e in todo),
+        config.training.playback_batch_size,
+    )
 
     def on_event(event: dict[str, Any]) -> None:
         if event.get("event") != "playback_batch":
             return
+        batch = PlaybackBatch.from_json(event)
         results = [
-            InstructionResult(int(r["id"]), r["instruction"], name, r["error"])
-            for r in event["results"]
+            InstructionResult(int(r.id), r.instruction, name, r.error) for r in batch.results
         ]
         with store.write() as conn:  # each batch on arrival: a killed run resumes after it
             set_instructions(conn, results)
         outcome.written += sum(r.instruction is not None for r in results)
         outcome.failed.update(r.error.split(" ")[0] for r in results if r.error)
         if progress is not None:
-            progress(int(event["done"]), len(todo))
+            progress(batch.done, len(todo))
 
-    child.run_job(job, on_event, command=command, niceness=niceness, env=job_fields.child_env())
+    child.run_job(
+        job.to_json(), on_event, command=command, niceness=niceness, env=job_fields.child_env()
+    )
     return outcome

@@ -34,6 +34,7 @@ from panza.training import versions
 from panza.training.errors import VersionError
 from panza.training.hyper import Hyper
 from panza.training.job_files import CurrentAdapter, Record, TrainJob
+from panza.training.job_results import NOTHING_NEW, TrainResult, TrainStatus
 from panza.training.manifest import Manifest
 from panza.training.settings import MethodName
 
@@ -43,11 +44,14 @@ OnEvent = Callable[[dict[str, Any]], None]
 
 @dataclass(frozen=True)
 class TrainOutcome:
-    """What a run did: the result event of the child, plus the version recorded."""
+    """What a run did: the result of the child, and the version recorded in the store."""
 
-    status: str  # accepted | rejected | nothing_to_train
     version: int | None
-    result: dict[str, Any]
+    result: TrainResult
+
+    @property
+    def status(self) -> TrainStatus:
+        return self.result.status
 
 
 @contextlib.contextmanager
@@ -110,7 +114,7 @@ def run_training(
         if current is not None and not full_retrain:
             parent = versions.read_manifest(known[current].path)
             if not _has_new(split.train, parent, spec.name, hyper.method):
-                return TrainOutcome("nothing_to_train", None, {"status": "nothing_to_train"})
+                return TrainOutcome(None, TrainResult(why=NOTHING_NEW))
         if retriever == "index" and config.training.rag_share > 0:
             retriever = index_retriever(store, config, paths, config.training.rag_k)
         if callable(retriever) and config.training.rag_share > 0:
@@ -134,21 +138,22 @@ def run_training(
             current=None if current is None else CurrentAdapter(current, str(known[current].path)),
             full_retrain=full_retrain,
         )
-        result = child.run_job(
+        event = child.run_job(
             job.to_json(),
             on_event or (lambda e: None),
             command=command,
             niceness=niceness,
             env=job_fields.child_env(),
         )
-        if result.get("status") == "nothing_to_train":
-            return TrainOutcome("nothing_to_train", None, result)
-        folder = Path(result["path"])
+        result = TrainResult.from_json(event)
+        if result.published is None:
+            return TrainOutcome(None, result)
+        folder = Path(result.published.path)
         manifest = versions.read_manifest(folder)
         # Still current as when the run started? Then the child's comparison holds.
         make_current = manifest.accepted and current_adapter(store.conn) == current
         _record(store, number, folder, manifest, make_current)
-        return TrainOutcome("accepted" if manifest.accepted else "rejected", number, result)
+        return TrainOutcome(number, result)
 
 
 def _has_new(train: list[dict[str, Any]], parent: Manifest, base: str, method: str) -> bool:

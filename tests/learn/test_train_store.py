@@ -83,13 +83,14 @@ def test_a_worse_version_is_kept_as_rejected_and_does_not_become_current(
     (where.adapters_dir / ".v0002.partial-999999999").mkdir()  # left by a killed run
     outcome = run_training(trained, config, where, full_retrain=True)
     assert outcome.status == "rejected" and outcome.version == 2
-    assert "worse than v0001's" in outcome.result["reason"]
+    published = outcome.result.published
+    assert published is not None and "worse than v0001's" in published.manifest.reason
     assert _versions(trained) == [(1, "accepted"), (2, "rejected")]
     assert current_adapter(trained.conn) == 1
     row = trained.conn.execute(
         "SELECT reason, email_count, metrics FROM adapter_versions WHERE version = 2"
     ).fetchone()
-    assert row[0] == outcome.result["reason"] and row[1] == 12
+    assert row[0] == published.manifest.reason and row[1] == 12
     assert read_manifest(where.adapters_dir / "v0002").accepted is False
     assert sorted(p.name for p in where.adapters_dir.iterdir()) == [".lock", "v0001", "v0002"]
 
