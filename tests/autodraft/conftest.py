@@ -22,9 +22,9 @@ from panza.daemon.protocol import DraftParams
 from panza.daemon.server.operations import Service
 from panza.daemon.server.writer import Draft, Writer
 from panza.daemon.store import Store
+from tests.corpus import EMAILS, add_emails
 from tests.imap.conftest import Setup, dovecot_bin, server, setup, tls_files, user  # noqa: F401
-from tests.learn.conftest import one_torch_thread, tiny_base  # noqa: F401
-from tests.learn.corpus import EMAILS, add_emails
+from tests.model_fixtures import one_torch_thread, tiny_base  # noqa: F401
 
 ADA = "ada@whitfield.example"
 ALIAS = "ada.whitfield@lab.example"

@@ -193,4 +193,4 @@ def test_cancel_passes_through_to_the_running_request(
 
 
 # The draft method through the host, with a trained tiny model, is in
-# tests/learn/test_draft.py (it needs the training fixtures).
+# tests/server/test_draft.py (it needs the training fixtures).

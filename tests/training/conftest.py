@@ -10,6 +10,8 @@ import pytest
 import torch
 from torch import Tensor, nn
 
+from tests.model_fixtures import learn_home, store, tiny_base, tokenizer, trained  # noqa: F401
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 

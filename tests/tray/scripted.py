@@ -1,7 +1,7 @@
 """The daemon's real protocol server on a socket, answering with the test's handlers.
 
 For what a real daemon cannot show cheaply: an older daemon's method table, or a
-finished draft (a real one needs a trained model; tests/learn drafts for real).
+finished draft (a real one needs a trained model; tests/server/test_draft.py drafts for real).
 """
 
 from __future__ import annotations

@@ -207,7 +207,7 @@ DRAFT = "Dear Priya,\n\nI can't travel in June, but I'd be glad to give the talk
 @pytest.fixture
 def drafting_daemon(home: Path) -> Iterator[list[str]]:
     """The real protocol server answering ``status`` and ``draft`` (a real draft needs a
-    trained model: tests/learn covers that); yields the instructions it received."""
+    trained model: tests/server/test_draft.py covers that); yields the instructions it received."""
     asked: list[str] = []
 
     async def status(req: Request, emit: Emit) -> dict[str, Any]:

@@ -14,14 +14,14 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT))  # the repository, for tests.learn's emails
+sys.path.insert(0, str(ROOT))  # the repository, for tests.corpus's emails
 
 from panza.daemon import paths  # noqa: E402
 from panza.daemon.cli import main as panza  # noqa: E402
 from panza.daemon.store import Store  # noqa: E402
 from panza.training.demo_corpus import documents  # noqa: E402
 from panza.training.demo_model import TINY, build  # noqa: E402
-from tests.learn.corpus import EMAILS, add_emails  # noqa: E402
+from tests.corpus import EMAILS, add_emails  # noqa: E402
 
 TRAINING = {
     "epochs": 2,

@@ -11,8 +11,8 @@ from panza.daemon import paths
 from panza.daemon.cli import main
 from panza.daemon.store import Store
 from panza.daemon.store.state import current_adapter
-from tests.learn.conftest import write_config
-from tests.learn.corpus import EMAILS, add_emails
+from tests.corpus import EMAILS, add_emails
+from tests.model_fixtures import write_config
 
 
 def test_playback_train_retrain_and_eval(

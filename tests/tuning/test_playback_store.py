@@ -15,8 +15,8 @@ from panza.daemon.config import load_config
 from panza.daemon.store import Store
 from panza.daemon.store.instructions import needing_instruction
 from panza.daemon.tuning import TrainingJobError, run_playback
-from tests.learn.conftest import write_config
-from tests.learn.corpus import EMAILS, add_emails
+from tests.corpus import EMAILS, add_emails
+from tests.model_fixtures import write_config
 
 SLOW_CHILD = (sys.executable, str(Path(__file__).with_name("slow_child.py")))
 NEVER = ("false",)  # a child command that fails if it is ever started

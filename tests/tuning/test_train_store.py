@@ -25,8 +25,8 @@ from panza.daemon.tuning import (
 from panza.daemon.tuning import examples as learn_records
 from panza.training.job import run
 from panza.training.versions import list_versions, read_manifest
-from tests.learn.conftest import write_config
-from tests.learn.corpus import EMAILS, add_emails
+from tests.corpus import EMAILS, add_emails
+from tests.model_fixtures import write_config
 
 # The real child, writing its pid first so that a test can kill it.
 PID_CHILD = (

@@ -14,7 +14,7 @@ from panza.daemon.config import load_config
 from panza.daemon.store import Store
 from panza.daemon.tuning import examples, run_playback
 from panza.daemon.tuning.retriever import index_retriever
-from tests.learn.corpus import EMAILS, add_emails
+from tests.corpus import EMAILS, add_emails
 
 
 def test_split_keeps_test_emails_out_of_training(store: Store) -> None:

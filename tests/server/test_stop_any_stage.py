@@ -18,10 +18,10 @@ from panza.daemon.client import Client
 from panza.daemon.store import Store
 from panza.daemon.tuning import child
 from panza.daemon.tuning.child import JobCancelledError, TrainingJobError
-from tests.learn.conftest import write_config
-from tests.learn.corpus import EMAILS, add_emails
-from tests.learn.test_daemon_cli import _alive, _children
+from tests.corpus import EMAILS, add_emails
+from tests.model_fixtures import write_config
 from tests.server.test_daemon import start
+from tests.server.test_daemon_cli import _alive, _children
 
 pytestmark = pytest.mark.integration
 

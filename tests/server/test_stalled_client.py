@@ -18,8 +18,8 @@ import pytest
 
 from panza.daemon import paths
 from panza.daemon.client import Client
-from tests.learn.test_draft import trained_home  # noqa: F401 - the fixture
 from tests.server.test_daemon import start, stop
+from tests.server.test_draft import trained_home  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.integration
 STALL_S = 2

@@ -17,7 +17,7 @@ from panza.training.prompt import (
     render_prompt,
     turn_suffix,
 )
-from tests.learn.conftest import PROFILE
+from tests.model_fixtures import PROFILE
 
 EMAIL = "Dear Anna,\n\nplease find the invoice for the GPU cluster attached.\n\nBest,\nDavid"
 RETRIEVED = tuple(

@@ -17,11 +17,11 @@ from panza.daemon import paths
 from panza.daemon.cli import main
 from panza.daemon.client import Client, DaemonError
 from panza.daemon.store import Store
-from tests.learn.conftest import write_config
-from tests.learn.corpus import EMAILS, add_emails
-from tests.learn.test_daemon_load import first_token, until_reply
+from tests.corpus import EMAILS, add_emails
+from tests.model_fixtures import write_config
 from tests.native.conftest import Host, MiB, request
 from tests.server.test_daemon import start, stop
+from tests.server.test_daemon_load import first_token, until_reply
 
 pytestmark = [pytest.mark.integration, pytest.mark.process, pytest.mark.model]
 CONTEXT = 1024  # the tiny model's max_position_embeddings (demo_model.TINY)

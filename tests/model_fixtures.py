@@ -1,5 +1,6 @@
-"""Fixtures for the learning tier: a tiny Llama and its tokenizer, built once per session
-from test text (no downloads), on one torch thread."""
+"""Model fixtures shared by the test folders that train or draft (imported by their
+conftest.py): a tiny Llama and its tokenizer, built once per session from test text (no
+downloads), a configured home, a trained home, and one torch thread."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from panza.training.demo_corpus import documents
 from panza.training.demo_model import TINY, build
 from panza.training.model import ModelSpec, load_tokenizer
 from panza.training.prompt import Profile
-from tests.learn.corpus import EMAILS
+from tests.corpus import EMAILS
 
 PROFILE = Profile(name="David", signature="David", facts="I run a research lab in Vienna.")
 
@@ -90,7 +91,7 @@ def store(learn_home: Path) -> Iterator[Store]:
 def trained(tiny_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One home with adapter v0001 for a whole module (a training run is the slow part)."""
     from panza.daemon.cli import main
-    from tests.learn.corpus import add_emails
+    from tests.corpus import add_emails
 
     home = tmp_path_factory.mktemp("trained") / "panza-home"
     write_config(home, tiny_base)

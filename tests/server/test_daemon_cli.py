@@ -19,10 +19,10 @@ from panza.daemon.client import Client
 from panza.daemon.mail.clean import CleanRules
 from panza.daemon.store import Store
 from panza.daemon.store.state import current_adapter
-from tests.learn.conftest import write_config
-from tests.learn.corpus import EMAILS, add_emails
-from tests.learn.test_draft import trained_home  # noqa: F401  (fixture)
+from tests.corpus import EMAILS, add_emails
+from tests.model_fixtures import write_config
 from tests.server.test_daemon import start, stop
+from tests.server.test_draft import trained_home  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.integration
 

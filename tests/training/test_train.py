@@ -21,8 +21,8 @@ from panza.training.rosa import prepare
 from panza.training.rosa.methods import RosaTuned
 from panza.training.trainer import train
 from panza.training.versions import list_versions, read_manifest
-from tests.learn.conftest import PROFILE
-from tests.learn.corpus import records
+from tests.corpus import records
+from tests.model_fixtures import PROFILE
 
 FAST = {"epochs": 4, "batch_size": 4, "micro_batch_size": 4, "max_length": 256}
 
