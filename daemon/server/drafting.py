@@ -13,17 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from panza.daemon.protocol import DraftParams, Request, RetrainParams
-from panza.daemon.server.jobs import Jobs, Progress
+from panza.daemon.server.jobs import Jobs
 from panza.daemon.server.operations import Service
 from panza.daemon.server.socket_server import Emit
 from panza.daemon.server.writer import Draft, DraftCancelled, Writer
 from panza.daemon.store import Store
 from panza.daemon.store.drafts import add_draft
-from panza.daemon.tuning.start_playback import run_playback
-from panza.daemon.tuning.start_training import run_training
+from panza.daemon.tuning.retrain import retrain
 
 log = logging.getLogger(__name__)
-TRAIN_NICENESS = 10
 BACKGROUND_NICENESS = 10
 
 
@@ -125,56 +123,16 @@ class Drafting:
     async def retrain(self, req: Request, emit: Emit) -> dict[str, Any]:
         params = req.params_as(RetrainParams)
         result = await self.jobs.run(
-            "train", lambda p: self.learn(p, full=params.full), emit, req.id, summarize=lambda r: r
+            "train",
+            lambda p: retrain(self.service, p, full=params.full),
+            emit,
+            req.id,
+            summarize=lambda r: r,
         )
         return result
 
     def close(self) -> None:
         self._background_pool.shutdown(wait=False, cancel_futures=True)
-
-    def play_back(self, progress: Progress) -> dict[str, Any]:
-        """An instruction for each kept email without one, in a child process (blocking)."""
-        service = self.service
-        progress("playback", 0, None)
-        played = run_playback(
-            service.store,
-            service.config,
-            service.paths,
-            progress=lambda d, t: progress("playback", d, t),
-            niceness=TRAIN_NICENESS,
-        )
-        return {"written": played.written, "failed": dict(played.failed)}
-
-    def learn(self, progress: Progress, full: bool = False) -> dict[str, Any]:
-        """Playback for emails without an instruction, then a training run (blocking)."""
-        service = self.service
-        played = self.play_back(progress)
-
-        def on_event(event: dict[str, Any]) -> None:
-            kind = event.get("event")
-            if kind == "step":
-                progress("training", int(event["step"]), event.get("total"), event.get("eta_s"))
-            elif kind == "stage":
-                progress(str(event.get("stage", "")), 0, None)
-            elif kind == "notice":
-                progress(str(event.get("message", "")), 0, None)
-
-        progress("training", 0, None)
-        outcome = run_training(
-            service.store,
-            service.config,
-            service.paths,
-            full_retrain=full,
-            on_event=on_event,
-            niceness=TRAIN_NICENESS,
-        )
-        published = outcome.result.published
-        return {
-            "status": outcome.status,
-            "version": outcome.version,
-            "playback": played,
-            "heldout": published.manifest.heldout.summary() if published else None,
-        }
 
 
 def save_draft(store: Store, params: DraftParams, draft: Draft) -> dict[str, Any]:

@@ -13,20 +13,13 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from panza.daemon.errors import BusyError
+from panza.daemon.tuning.retrain import Progress
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class Progress(Protocol):
-    """Reports a job's stage, how far it is, and (when it knows) the seconds left."""
-
-    def __call__(
-        self, stage: str, done: int, total: int | None, eta_s: float | None = None
-    ) -> None: ...
 
 
 Emit = Callable[[dict[str, Any]], Awaitable[None]]

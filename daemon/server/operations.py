@@ -24,7 +24,6 @@ from panza.daemon.paths import Paths
 from panza.daemon.pipeline import feedback as draft_feedback
 from panza.daemon.pipeline.ingest import MBOX_ACCOUNT, ingest, mbox_mails
 from panza.daemon.pipeline.sync import SyncOutcome, sync_accounts
-from panza.daemon.server.jobs import Progress
 from panza.daemon.store import InsertResult, Store, counts
 from panza.daemon.store.db import now
 from panza.daemon.store.state import (
@@ -33,6 +32,7 @@ from panza.daemon.store.state import (
     current_adapter,
     kept_since_last_adapter,
 )
+from panza.daemon.tuning.retrain import Progress
 
 log = logging.getLogger(__name__)
 

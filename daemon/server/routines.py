@@ -19,6 +19,7 @@ from panza.daemon.server.drafting import Drafting
 from panza.daemon.server.jobs import Jobs
 from panza.daemon.server.operations import Service
 from panza.daemon.server.schedule import retrain_for_new_mail, retry_wait_over
+from panza.daemon.tuning.retrain import play_back, retrain
 
 log = logging.getLogger(__name__)
 # Jobs that run the model over new mail themselves: training plays back first anyway.
@@ -68,7 +69,11 @@ class Routines:
 
     async def _play_back(self) -> None:
         try:
-            await self.jobs.run("playback", self.drafting.play_back, summarize=lambda r: r)
+            await self.jobs.run(
+                "playback",
+                lambda progress: play_back(self.service, progress),
+                summarize=lambda r: r,
+            )
         except Exception as exc:
             log.warning("playback after sync failed: %s", exc)
 
@@ -81,7 +86,7 @@ class Routines:
         if not retry_wait_over(last.failed_at if last else None, time.time()):
             return
         try:
-            await self.jobs.run("train", lambda progress: self.drafting.learn(progress))
+            await self.jobs.run("train", lambda progress: retrain(self.service, progress))
         except Exception as exc:
             log.warning("scheduled training did not complete: %s", exc)
 

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from panza.daemon.errors import BusyError
-from panza.daemon.server.jobs import Jobs, Progress
+from panza.daemon.server.jobs import Jobs
 from panza.daemon.server.socket_server import reply_code
+from panza.daemon.tuning.retrain import Progress
 
 
 def test_job_stays_running_when_its_requester_is_cancelled() -> None:

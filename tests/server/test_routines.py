@@ -8,9 +8,10 @@ import logging
 import pytest
 
 from panza.daemon.server.background import Background
-from panza.daemon.server.jobs import Jobs, JobState, Progress
+from panza.daemon.server.jobs import Jobs, JobState
 from panza.daemon.server.routines import playback_wanted
 from panza.daemon.server.schedule import RETRY_TRAIN_S, retrain_for_new_mail, retry_wait_over
+from panza.daemon.tuning.retrain import Progress
 
 NOW = 1_700_000_000.0
 
