@@ -69,19 +69,7 @@ def to_record(mail: RawMail, rules: CleanRules, account: str, max_bytes: int) ->
 
 
 def _discarded(mail: RawMail, account: str, reason: str) -> EmailRecord:
-    return EmailRecord(
-        account=account,
-        folder=mail.folder,
-        provider_id=mail.provider_id,
-        message_id=None,
-        date=mail.fallback(),
-        subject="",
-        recipients=(),
-        text="",
-        thread=(),
-        status="discarded",
-        reason=reason,
-    )
+    return EmailRecord.discarded(account, mail.folder, mail.provider_id, mail.fallback(), reason)
 
 
 def _clean_chunk(

@@ -38,6 +38,25 @@ class EmailRecord:
     thread_key: str | None = None
     content_hash: str = field(default="")
 
+    @classmethod
+    def discarded(
+        cls, account: str, folder: str, provider_id: str, date: datetime | None, reason: str
+    ) -> EmailRecord:
+        """A message kept only as a record of why it was left out (too large, unreadable)."""
+        return cls(
+            account=account,
+            folder=folder,
+            provider_id=provider_id,
+            message_id=None,
+            date=date,
+            subject="",
+            recipients=(),
+            text="",
+            thread=(),
+            status="discarded",
+            reason=reason,
+        )
+
     def __post_init__(self) -> None:
         if not self.content_hash:
             object.__setattr__(self, "content_hash", content_hash(self.subject, self.text))

@@ -219,19 +219,7 @@ def _store(
 
 def _discarded(ctx: SyncContext, message_id: str, info: dict[str, Any], reason: str) -> EmailRecord:
     log.info("%s: message %s recorded as %s", ctx.name, message_id, reason)
-    return EmailRecord(
-        account=ctx.name,
-        folder=FOLDER,
-        provider_id=message_id,
-        message_id=None,
-        date=internal_date(info),
-        subject="",
-        recipients=(),
-        text="",
-        thread=(),
-        status="discarded",
-        reason=reason,
-    )
+    return EmailRecord.discarded(ctx.name, FOLDER, message_id, internal_date(info), reason)
 
 
 def decode_raw(value: Any) -> bytes | None:
