@@ -39,13 +39,42 @@ GROUP = 32
 DENSE_ROWS = 32
 
 
-class Int8Linear(nn.Module):
+class _QuantizedLinear(nn.Module):
+    """What both schemes share: one row through the packed kernel (decode), many rows
+    through a dense GEMM on the dequantized weight (a prompt), kept when ``dense``."""
+
+    in_features: int
+    out_features: int
+    bias: Tensor | None
+    cached: Tensor | None
+    compute_dtype: torch.dtype  # of the activations and the scales
+
+    def keep_dense(self, dense: bool) -> None:
+        self.register_buffer("cached", self.dense() if dense else None, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        flat = x.reshape(-1, self.in_features).to(self.compute_dtype)
+        if flat.shape[0] >= DENSE_ROWS:
+            weight = self.cached if self.cached is not None else self.dense()
+            y = F.linear(flat, weight, self.bias)
+        else:
+            y = self.packed_mm(flat)
+            if self.bias is not None:
+                y = y + self.bias
+        return y.reshape(*x.shape[:-1], self.out_features)
+
+    def packed_mm(self, flat: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def dense(self) -> Tensor:
+        raise NotImplementedError
+
+
+class Int8Linear(_QuantizedLinear):
     """y = x @ (q * scale).T + bias, q int8 with one scale per output channel."""
 
     qweight: Tensor
     scales: Tensor
-    bias: Tensor | None
-    cached: Tensor | None
 
     def __init__(
         self,
@@ -56,35 +85,26 @@ class Int8Linear(nn.Module):
     ) -> None:
         super().__init__()
         self.out_features, self.in_features = qweight.shape
+        self.compute_dtype = scales.dtype
         self.register_buffer("qweight", qweight)
         self.register_buffer("scales", scales)
         self.register_buffer("bias", bias)
-        self.register_buffer("cached", self.dense() if dense else None, persistent=False)
+        self.keep_dense(dense)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        flat = x.reshape(-1, self.in_features).to(self.scales.dtype)
-        if flat.shape[0] >= DENSE_ROWS:
-            weight = self.cached if self.cached is not None else self.dense()
-            y = F.linear(flat, weight, self.bias)
-            return y.reshape(*x.shape[:-1], self.out_features)
-        y = torch._weight_int8pack_mm(flat, self.qweight, self.scales)
-        if self.bias is not None:
-            y = y + self.bias
-        return y.reshape(*x.shape[:-1], self.out_features)
+    def packed_mm(self, flat: Tensor) -> Tensor:
+        return torch._weight_int8pack_mm(flat, self.qweight, self.scales)
 
     def dense(self) -> Tensor:
         """The weight as the kernel sees it, dequantized: q * scale."""
         return self.qweight.to(self.scales.dtype) * self.scales[:, None]
 
 
-class Int4Linear(nn.Module):
+class Int4Linear(_QuantizedLinear):
     """y = x @ ((q - 8) * scale + zero).T + bias, q in 0..15, per group of GROUP inputs."""
 
     nibbles: Tensor | None
     packed: Tensor
     scales_zeros: Tensor
-    bias: Tensor | None
-    cached: Tensor | None
 
     def __init__(
         self,
@@ -95,27 +115,19 @@ class Int4Linear(nn.Module):
     ) -> None:
         super().__init__()
         self.out_features, self.in_features = nibbles.shape[0], nibbles.shape[1] * 2
+        self.compute_dtype = scales_zeros.dtype
         # The kernel's packing is CPU-specific, so it is made here, from the portable form.
         packed = torch._convert_weight_to_int4pack_for_cpu(_unpack(nibbles), 1)
         self.register_buffer("packed", packed, persistent=False)
         self.register_buffer("nibbles", nibbles, persistent=False)  # for the dense path
         self.register_buffer("scales_zeros", scales_zeros)
         self.register_buffer("bias", bias)
-        self.register_buffer("cached", None, persistent=False)
+        self.keep_dense(dense)
         if dense:
-            self.cached = self.dense()
             self.nibbles = None  # the dequantized weight replaces them
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        flat = x.reshape(-1, self.in_features).to(self.scales_zeros.dtype)
-        if flat.shape[0] >= DENSE_ROWS:
-            weight = self.cached if self.cached is not None else self.dense()
-            y = F.linear(flat, weight, self.bias)
-            return y.reshape(*x.shape[:-1], self.out_features)
-        y = torch._weight_int4pack_mm_for_cpu(flat, self.packed, GROUP, self.scales_zeros)
-        if self.bias is not None:
-            y = y + self.bias
-        return y.reshape(*x.shape[:-1], self.out_features)
+    def packed_mm(self, flat: Tensor) -> Tensor:
+        return torch._weight_int4pack_mm_for_cpu(flat, self.packed, GROUP, self.scales_zeros)
 
     def dense(self) -> Tensor:
         """The weight as the kernel sees it, dequantized: (q - 8) * scale + zero."""
