@@ -194,7 +194,7 @@ def materialize(config: Any, manifest: CopyManifest, tensors: dict[str, torch.Te
     for name, scheme in manifest.layers.items():
         prefix = f"{name}."
         own = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-        quant.replace(model, name, quant.make_layer(scheme, own, dense))
+        quant.replace(model, name, quant.make_layer(scheme, own, dtype, dense))
     rest = {k: v for k, v in tensors.items() if k.rpartition(".")[0] not in manifest.layers}
     model.load_state_dict(rest, strict=False, assign=True)
     left = [n for n, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta]
