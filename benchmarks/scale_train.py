@@ -26,6 +26,7 @@ RoSA runs 3 steps (mask collection, then 2 joint steps: the steady state reporte
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import os
@@ -112,7 +113,7 @@ def child(model_dir: Path, method: str, mode: str) -> dict[str, Any]:
     from panza.training.dataset import Item
     from panza.training.hyper import Hyper
     from panza.training.model import ModelSpec, load_base
-    from panza.training.precision import plan_precision
+    from panza.training.precision import Recompute, plan_precision
     from panza.training.prompt import IGNORE, Encoded
     from panza.training.rosa import prepare
     from panza.training.rosa.methods import RosaTuned
@@ -124,7 +125,7 @@ def child(model_dir: Path, method: str, mode: str) -> dict[str, Any]:
     hyper = Hyper(method=method, epochs=1, batch_size=1, warmup_steps=0, mask_warmup_steps=0)  # type: ignore[arg-type]
     spec = ModelSpec(str(model_dir), dtype="auto" if mode == "bf16" else "float32")
     plan = plan_precision(spec, hyper)
-    checkpointing = plan.checkpointing if mode == "bf16" else False
+    checkpointing = plan.checkpointing if mode == "bf16" else Recompute.always(False)
     tuned = prepare(load_base(plan.load_spec).model, hyper.method_config(spec.name, steps))
     if isinstance(tuned, RosaTuned) and mode == "fp32":
         tuned.scheduler = RosaScheduler(tuned.rosa, score_dtype=torch.float32)
@@ -157,7 +158,7 @@ def child(model_dir: Path, method: str, mode: str) -> dict[str, Any]:
         "mask_step_s": round(walls[0], 2) if method == "rosa" else None,
         "step_s": [round(w, 2) for w in walls],
         "peak_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9, 2),
-        "checkpointing": checkpointing,
+        "checkpointing": dataclasses.asdict(checkpointing),
         "compute": str(plan.compute_dtype or "float32"),
         "load": round(os.getloadavg()[0], 2),
     }

@@ -105,11 +105,13 @@ def estimate(
     tokens: int,
     density: float = 0.01,
     checkpointing: bool = True,
+    scores: bool = True,
 ) -> MemoryEstimate:
     """Peak memory of training `shape` with `method` on micro-batches of `tokens` tokens.
 
-    RoSA keeps a bf16 score per adapted weight until its mask is chosen; full fine-tuning
-    keeps fp32 weights, gradients and AdamW moments for every parameter.
+    RoSA keeps a bf16 score per adapted weight until its mask is chosen (`scores`: the
+    collection steps; without, the steps after); full fine-tuning keeps fp32 weights,
+    gradients and AdamW moments for every parameter.
     """
     per_width = ACT_PER_WIDTH_CHECKPOINTED if checkpointing else ACT_PER_WIDTH
     activations = shape.layers * tokens * shape.width * per_width
@@ -124,7 +126,8 @@ def estimate(
         return MemoryEstimate(method, weights, 0.0, lora, activations, logits)
     # Sparse values with their AdamW state, plus the int64 position of each.
     sparse = density * shape.adapted * (ADAM_BYTES + 8)
-    return MemoryEstimate(method, weights, 2.0 * shape.adapted, lora + sparse, activations, logits)
+    held = 2.0 * shape.adapted if scores else 0.0
+    return MemoryEstimate(method, weights, held, lora + sparse, activations, logits)
 
 
 def machine_memory() -> float:

@@ -24,18 +24,37 @@ if TYPE_CHECKING:
 
 # Recompute activations when the run would otherwise take more than this share of the
 # machine's memory, so that training overnight leaves the machine usable: recomputing costs
-# one extra forward pass (about a third of a step). Qwen2.5-1.5B RoSA in bf16 on 24 GB:
-# about 10.2 GB estimated keeping activations, 7.6 GB peak RSS measured recomputing them.
+# one extra forward pass (about a third of a step). Decided per phase: RoSA's mask
+# collection also holds a score per adapted weight (2.6 GB at 1.5B in bf16), the steps
+# after it do not. Qwen2.5-1.5B RoSA in bf16 on 24 GB: collection recomputes, the steps
+# after keep their activations (benchmarks/notes/scale_train.md).
 CHECKPOINT_ABOVE_SHARE = 0.4
 
 
 @dataclass(frozen=True)
+class Recompute:
+    """Whether activations are recomputed in backward: in the steps that collect RoSA's
+    mask scores, and in every other step."""
+
+    collecting: bool
+    otherwise: bool
+
+    @classmethod
+    def always(cls, on: bool) -> Recompute:
+        return cls(on, on)
+
+    def __bool__(self) -> bool:
+        return self.collecting or self.otherwise
+
+
+@dataclass(frozen=True)
 class Precision:
-    """The plan: how to load, how to compute, and the memory estimate it was checked with."""
+    """The plan: how to load, how to compute, and the memory estimate it was checked with
+    (that of its most demanding steps)."""
 
     load_spec: ModelSpec
     compute_dtype: torch.dtype | None  # autocast dtype; None: compute in the weights' dtype
-    checkpointing: bool
+    checkpointing: Recompute
     estimate: memory.MemoryEstimate | None = None
 
 
@@ -52,18 +71,30 @@ def plan_precision(spec: ModelSpec, hyper: Hyper, have: float | None = None) -> 
         load_spec = dataclasses.replace(spec, dtype="float32")
     autocast = None if compute == torch.float32 else compute
     if device.type != "cpu":
-        return Precision(load_spec, autocast, checkpointing=True)
+        return Precision(load_spec, autocast, Recompute.always(True))
     available = memory.machine_memory() if have is None else have
     shape = memory.model_shape(load_config(spec), rank=hyper.r)
     weight_bytes = 2 if load_spec is spec and compute != torch.float32 else 4
     tokens = hyper.max_length * hyper.micro_batch_size
     estimate = functools.partial(
-        memory.estimate, shape, hyper.method, weight_bytes=weight_bytes, tokens=tokens
+        memory.estimate,
+        shape,
+        hyper.method,
+        weight_bytes=weight_bytes,
+        tokens=tokens,
+        density=hyper.density,
     )
-    keep_all = estimate(density=hyper.density, checkpointing=False)
-    if keep_all.total <= CHECKPOINT_ABOVE_SHARE * available:
-        memory.check_fits(keep_all, available)
-        return Precision(load_spec, autocast, False, keep_all)
-    lean = estimate(density=hyper.density, checkpointing=True)
-    memory.check_fits(lean, available)
-    return Precision(load_spec, autocast, True, lean)
+    budget = CHECKPOINT_ABOVE_SHARE * available
+    # Each phase keeps its activations when it fits in the budget, else recomputes them;
+    # only RoSA has a phase with mask scores (its collection steps).
+    plans: list[tuple[bool, memory.MemoryEstimate]] = []
+    for scores in (True, False) if hyper.method == "rosa" else (False,):
+        keep = estimate(checkpointing=False, scores=scores)
+        if keep.total <= budget:
+            plans.append((False, keep))
+        else:
+            plans.append((True, estimate(checkpointing=True, scores=scores)))
+    worst = max((need for _, need in plans), key=lambda e: e.total)
+    memory.check_fits(worst, available)
+    recompute = Recompute(collecting=plans[0][0], otherwise=plans[-1][0])
+    return Precision(load_spec, autocast, recompute, worst)

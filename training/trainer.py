@@ -12,7 +12,7 @@ import itertools
 import math
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from panza.training.dataset import Item, collate
 from panza.training.errors import Cancelled
 from panza.training.hyper import Hyper
+from panza.training.precision import Recompute
 from panza.training.progress import ESTIMATE_AFTER_STEPS, estimate_event
 from panza.training.prompt import IGNORE
 from panza.training.rosa import Tuned
@@ -105,30 +106,55 @@ def train(
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
     compute_dtype: torch.dtype | None = None,
-    checkpointing: bool = False,
+    checkpointing: Recompute | bool = False,
 ) -> TrainResult:
     """Train `tuned.model` on `items` in place (forward under `compute_dtype` autocast,
-    activations recomputed per layer in backward when `checkpointing`); raises Cancelled
-    when asked to stop."""
+    activations recomputed per layer in backward in the steps `checkpointing` names);
+    raises Cancelled when asked to stop."""
     if not items:
         return TrainResult(steps=0)
-    with _checkpointed(tuned.model, checkpointing):
-        return _train(tuned, items, hyper, pad_id, progress, should_stop, compute_dtype)
+    if isinstance(checkpointing, bool):
+        checkpointing = Recompute.always(checkpointing)
+    with _Recomputing(tuned.model) as recomputing:
+        return _train(
+            tuned,
+            items,
+            hyper,
+            pad_id,
+            progress,
+            should_stop,
+            compute_dtype,
+            lambda: recomputing.set(
+                checkpointing.collecting if tuned.collecting else checkpointing.otherwise
+            ),
+        )
 
 
-@contextlib.contextmanager
-def _checkpointed(model: nn.Module, on: bool) -> Iterator[None]:
-    # A peft model wraps the transformers model, which owns the decoder layers.
-    get_base = getattr(model, "get_base_model", None)
-    target = get_base() if callable(get_base) else model
-    if not on or not getattr(target, "supports_gradient_checkpointing", False):
-        yield
-        return
-    target.activation_checkpointing_enable()  # type: ignore[operator]
-    try:
-        yield
-    finally:
-        target.activation_checkpointing_disable()  # type: ignore[operator]
+class _Recomputing:
+    """Switches a model's per-layer activation recomputation on and off between steps,
+    and off when the run ends."""
+
+    def __init__(self, model: nn.Module) -> None:
+        # A peft model wraps the transformers model, which owns the decoder layers.
+        get_base = getattr(model, "get_base_model", None)
+        self.target = get_base() if callable(get_base) else model
+        self.supported = bool(getattr(self.target, "supports_gradient_checkpointing", False))
+        self.on = False
+
+    def set(self, on: bool) -> None:
+        if on == self.on or not self.supported:
+            return
+        if on:
+            self.target.activation_checkpointing_enable()  # type: ignore[operator]
+        else:
+            self.target.activation_checkpointing_disable()  # type: ignore[operator]
+        self.on = on
+
+    def __enter__(self) -> _Recomputing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.set(False)
 
 
 def _train(
@@ -139,6 +165,7 @@ def _train(
     progress: Progress | None,
     should_stop: ShouldStop | None,
     compute_dtype: torch.dtype | None,
+    before_step: Callable[[], None],
 ) -> TrainResult:
     torch.manual_seed(hyper.seed)  # dropout masks and LoRA init order
     model = tuned.model
@@ -159,6 +186,7 @@ def _train(
     try:
         for step, indices in enumerate(steps):
             tuned.on_step_begin(step)
+            before_step()  # recompute activations in this step or not
             chosen = [items[i] for i in indices]
             target_tokens = max(1, sum(i.target_tokens for i in chosen))
             step_loss = 0.0

@@ -12,6 +12,7 @@ from panza.training.hardware import ComputePath
 from panza.training.hyper import Hyper
 from panza.training.memory import GB, InsufficientMemoryError
 from panza.training.model import ModelSpec
+from panza.training.precision import Recompute
 from tests.training.test_memory import QWEN_1_5B
 
 
@@ -33,8 +34,24 @@ def test_rosa_at_1_5b_on_24_gb_keeps_a_bf16_base_and_recomputes_activations(
 ) -> None:
     plan = precision.plan_precision(qwen_1_5b, Hyper(method="rosa"), have=24 * GB)
     assert plan.load_spec == qwen_1_5b and plan.compute_dtype == torch.bfloat16
-    assert plan.checkpointing and plan.estimate is not None
-    assert plan.estimate.total < 10 * GB
+    assert plan.checkpointing == Recompute(collecting=True, otherwise=True)
+    assert plan.estimate is not None and plan.estimate.total < 10 * GB
+
+
+@pytest.mark.usefixtures("bf16_cpu")
+def test_rosa_keeps_activations_once_its_mask_scores_are_gone_when_that_fits(
+    qwen_1_5b: ModelSpec,
+) -> None:
+    """The budget is 40% of memory: at 26 GB the collection steps (scores 2.6 GB) need
+    recomputation to stay in it, the steps after do not."""
+    plan = precision.plan_precision(qwen_1_5b, Hyper(method="rosa"), have=26 * GB)
+    assert plan.checkpointing == Recompute(collecting=True, otherwise=False)
+    # The estimate shown is that of the larger phase: the joint steps keeping activations.
+    assert plan.estimate is not None and plan.estimate.scores == 0.0
+    assert plan.estimate.total <= precision.CHECKPOINT_ABOVE_SHARE * 26 * GB
+    roomy = precision.plan_precision(qwen_1_5b, Hyper(method="rosa"), have=64 * GB)
+    assert roomy.checkpointing == Recompute(collecting=False, otherwise=False)
+    assert roomy.estimate is not None and roomy.estimate.scores > 0
 
 
 @pytest.mark.usefixtures("bf16_cpu")

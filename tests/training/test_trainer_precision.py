@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from panza.training.hyper import Hyper
+from panza.training.precision import Recompute
 from panza.training.rosa import prepare
 from panza.training.rosa.methods import RosaTuned
 from panza.training.trainer import train
@@ -42,6 +43,35 @@ def test_checkpointing_changes_no_number_and_collects_each_gradient_once(
         assert torch.equal(layer.sparse_index, recomputed.rosa.layers[name].sparse_index)
     torch.testing.assert_close(losses, kept_losses, rtol=1e-5, atol=1e-5)
     assert not recomputed.model.is_activation_checkpointing  # switched off after the run
+
+
+def test_activations_are_recomputed_only_in_the_steps_the_plan_names(
+    tiny_llama: Callable[[int], nn.Module],
+) -> None:
+    """RoSA at 1.5B: recompute while the mask scores are held, keep activations after."""
+    model = tiny_llama(0)
+    tuned = prepare(model, HYPER.method_config("tiny", HYPER.steps_for(8)))
+    assert isinstance(tuned, RosaTuned)
+    # (collecting, recomputing) at each step's first forward, after the trainer's decision.
+    seen: list[tuple[bool, bool]] = []
+    last_step = [-1]
+    step_begin = tuned.on_step_begin
+
+    def begin(step: int) -> None:
+        step_begin(step)
+        last_step[0] = step
+
+    def first_forward(*_: object) -> None:
+        if len(seen) == last_step[0]:
+            seen.append((tuned.collecting, bool(model.is_activation_checkpointing)))
+
+    tuned.on_step_begin = begin  # type: ignore[method-assign]
+    model.register_forward_pre_hook(first_forward)
+    plan = Recompute(collecting=True, otherwise=False)
+    train(tuned, random_items(8, 32, 8), HYPER, pad_id=0, checkpointing=plan)
+    # One LoRA warm-up step, the collection step, then two joint steps.
+    assert seen == [(False, False), (True, True), (False, False), (False, False)]
+    assert tuned.rosa.has_masks and not model.is_activation_checkpointing
 
 
 def test_bf16_autocast_on_a_bf16_base_trains_fp32_adapters(

@@ -101,6 +101,12 @@ class Tuned(Protocol):
         """Call after optimizer.step(); True means the method asks the run to stop."""
         ...
 
+    @property
+    def collecting(self) -> bool:
+        """Whether the current step holds a gradient score per adapted weight (RoSA's mask
+        collection): the steps that need the most memory."""
+        ...
+
     def save(self, path: str | Path) -> None:
         """Write what training produced (adapter or whole model) to folder `path`."""
         ...
@@ -127,6 +133,10 @@ class RosaTuned:
     def on_step_end(self, step: int) -> bool:
         return self.scheduler.on_step_end(step)
 
+    @property
+    def collecting(self) -> bool:
+        return self.scheduler.collecting
+
     def save(self, path: str | Path) -> None:
         save_adapter(self.rosa, path)
 
@@ -148,6 +158,8 @@ class LoraTuned:
 
     def on_step_end(self, step: int) -> bool:
         return False
+
+    collecting = False
 
     def save(self, path: str | Path) -> None:
         self.model.save_pretrained(str(path))  # type: ignore[operator]
@@ -173,6 +185,8 @@ class FullTuned:
 
     def on_step_end(self, step: int) -> bool:
         return False
+
+    collecting = False
 
     def save(self, path: str | Path) -> None:
         folder = Path(path)

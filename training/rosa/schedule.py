@@ -59,6 +59,12 @@ class RosaScheduler:
             return Phase.LORA
         return Phase.COLLECT
 
+    @property
+    def collecting(self) -> bool:
+        """Whether gradient scores are being collected (from the first collection step's
+        begin to the last one's end)."""
+        return self._collector is not None
+
     def on_step_begin(self, step: int) -> Phase:
         """Set what trains in this step and start collecting gradients when due."""
         phase = self.phase(step)
