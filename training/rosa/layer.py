@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from panza.training.dropout import FastDropout
 from panza.training.rosa.config import Impl
 from panza.training.rosa.errors import MaskError, RosaConfigError, RosaError
 from panza.training.rosa.quant import dequantized_weight, is_4bit_linear
@@ -69,7 +70,7 @@ class RosaLinear(nn.Module):
         )
         if r > 0:
             nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5))
-        self.lora_dropout: nn.Module = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.lora_dropout: nn.Module = FastDropout(dropout) if dropout > 0 else nn.Identity()
         self._mask_set = False
         self._plan: CsrPlan | None = None
         self.register_load_state_dict_post_hook(_after_load)  # type: ignore[no-untyped-call]

@@ -20,6 +20,7 @@ from safetensors.torch import load_model, save_model
 from torch import nn
 
 from panza.training.atomic import replace_atomically
+from panza.training.dropout import replace_dropouts
 from panza.training.rosa.config import ALL_LINEAR, RosaConfig
 from panza.training.rosa.errors import AdapterFormatError, RosaConfigError
 from panza.training.rosa.model import RosaModel
@@ -149,6 +150,7 @@ class LoraTuned:
 
     def __init__(self, peft_model: nn.Module) -> None:
         self.model = peft_model
+        replace_dropouts(peft_model)  # peft's nn.Dropout draws 4x the random numbers
 
     def param_groups(self, lr: float, sparse_lr: float | None = None) -> list[dict[str, Any]]:
         return [{"params": [p for p in self.model.parameters() if p.requires_grad], "lr": lr}]
