@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,32 @@ def child() -> dict[str, Any]:
             out.update(packed_times(name, scheme, n, k))
         for dtype, label in ((torch.float32, "fp32"), (torch.bfloat16, "bf16")):
             out.update(dense_times(name, label, dtype, n, k))
+    out.update(output_layer_times())
+    return out
+
+
+def output_layer_times() -> dict[str, float]:
+    """Logits from transformers' slice of the hidden states (batch of one), through
+    nn.Linear and through FoldedLinear: the last row of a prompt, and a training step's
+    257 scored rows of a 512-token example, at Qwen2.5-1.5B's 151,936 x 1,536 in bf16."""
+    import torch
+
+    from panza.training.output_layer import FoldedLinear
+
+    plain = torch.nn.Linear(1536, 151936, bias=False, dtype=torch.bfloat16)
+    folded = torch.nn.Linear(1536, 151936, bias=False, dtype=torch.bfloat16)
+    folded.weight = plain.weight
+    folded.__class__ = FoldedLinear
+    prompt = torch.randn(1, PROMPT_ROWS, 1536, dtype=torch.bfloat16)
+    example = torch.randn(1, 512, 1536, dtype=torch.bfloat16)
+    out = {}
+    layers: dict[str, torch.nn.Module] = {"linear": plain, "folded": folded}
+    with torch.no_grad():
+        for label, layer in layers.items():
+            last = prompt[:, -1:, :]
+            scored = example[:, 255:, :]
+            out[f"head_last_row_{label}_ms"] = best_ms(partial(layer, last), 2)
+            out[f"head_257_rows_{label}_ms"] = best_ms(partial(layer, scored), 2)
     return out
 
 
@@ -156,6 +183,14 @@ def figures(runs: dict[str, dict[str, float]]) -> Figures:
                 r[f"{name}_prompt_fp32_ms"],
             )
             fig(f"{isa}_{name}_prompt_fp32_ms", r[f"{name}_prompt_fp32_ms"], "ms")
+        for rows in ("last_row", "257_rows"):
+            # Baseline: nn.Linear on transformers' 3-D slice, as every model ran it before.
+            fig(
+                f"{isa}_head_{rows}_folded_ms",
+                r[f"head_{rows}_folded_ms"],
+                "ms",
+                r[f"head_{rows}_linear_ms"],
+            )
     return figs
 
 

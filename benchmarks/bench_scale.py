@@ -4,6 +4,8 @@ weights, real vocabulary; benchmarks/scale_models.py), each against today's fp32
 Run: flock /work/bigmodel.lock env HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_scale.py
      [--shapes 0.5b,1.5b] [--engines fp32,bf16,int8,int4] [--skip quality,playback,train]
      [--cuda]   (7B shape: bf16 and 4-bit bitsandbytes decode, scale_train on the GPU)
+     [--without-bf16-units]   (drafts as on a CPU without AVX-512/bf16 units: torch held to
+     its AVX2 kernels, quantized copies of the fp32 model; figures named *_no_bf16_units_*)
 Writes benchmarks/out/scale.json. Every measured variant runs in its own process, so its
 peak RSS (VmHWM, reset after loading) is its own.
 
@@ -33,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 OUT = ROOT / "benchmarks" / "out" / "scale.json"
 DTYPES = {"fp32": "float32", "bf16": "bfloat16"}
+DTYPES_BACK = {v: k for k, v in DTYPES.items()}
 Figures = dict[str, dict[str, Any]]
 
 
@@ -65,11 +68,13 @@ from scale_models import profile_for, request  # noqa: E402
 
 
 def load_engine(folder: Path, engine: str, tmp: Path) -> Any:
-    """The drafting model for `engine`: the base in fp32/bf16, or its quantized copy."""
+    """The drafting model for `engine`: the base in fp32/bf16, or its quantized copy
+    ("int4@float32": the copy of a model computing in fp32, as on a CPU without bf16 units)."""
     from panza.training import drafting
     from panza.training.model import ModelSpec, load_base
 
-    spec = ModelSpec(str(folder), dtype=DTYPES.get(engine, "bfloat16"))
+    engine, _, model_dtype = engine.partition("@")
+    spec = ModelSpec(str(folder), dtype=model_dtype or DTYPES.get(engine, "bfloat16"))
     base = load_base(spec)
     merged = drafting.wrap(base.model, base.tokenizer, 1, DTYPES.get(engine, "bfloat16"))
     if engine in DTYPES:
@@ -152,9 +157,15 @@ def child_playback(folder: Path, engine: str, emails: int) -> dict[str, Any]:
     return {"emails_per_min": emails / took * 60, "peak_rss_gb": peak_rss_gb()}
 
 
+# torch's kernel choice on a CPU without AVX-512 or bf16 units (--without-bf16-units).
+NO_BF16_UNITS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+CHILD_ENV: dict[str, str] = {}
+
+
 def run_child(*args: str) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", *args]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    env = {**os.environ, **CHILD_ENV}
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{out.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -172,8 +183,11 @@ def writer_figures(shape: str, folder: Path, engines: list[str], args: Any, gbps
     for engine, r in runs.items():
         limit = r["decode_tokens_s"] * r["weight_bytes"] / (gbps * 1e9)
         b = (lambda k: round(base[k], 2)) if base and engine != "fp32" else (lambda k: None)
-        goal = shape == "1.5b" and engine != "fp32"
-        key = f"{shape}_draft_{engine}"
+        goal = shape == "1.5b" and engine != "fp32" and not CHILD_ENV
+        name, _, model_dtype = engine.partition("@")
+        key = f"{shape}_{'no_bf16_units_' if CHILD_ENV else ''}draft_{name}"
+        if model_dtype:
+            key += f"_of_{DTYPES_BACK[model_dtype]}"
         figures[f"{key}_first_token_s"] = fig(
             round(r["first_token_s"], 2), "s", "<= 3" if goal else None, b("first_token_s")
         )
@@ -233,6 +247,12 @@ def main() -> int:
     parser.add_argument("--new-tokens", type=int, default=200)
     parser.add_argument("--skip", default="", help="comma list of: writer,quality,playback,train")
     parser.add_argument("--cuda", action="store_true")
+    parser.add_argument(
+        "--without-bf16-units",
+        action="store_true",
+        help="drafts only, as on a CPU without AVX-512 or bf16 units: torch restricted to "
+        "AVX2 kernels, quantized copies of the fp32 model (engines like int4@float32)",
+    )
     parser.add_argument("--out", type=Path, default=OUT, help="where the figures go")
     args = parser.parse_args()
     if args.child:
@@ -247,6 +267,9 @@ def main() -> int:
     from scale_models import SHAPES, ensure_model, stream_bandwidth
 
     skip, engines = set(args.skip.split(",")), args.engines.split(",")
+    if args.without_bf16_units:
+        CHILD_ENV.update(NO_BF16_UNITS)
+        engines = [e if e in DTYPES or "@" in e else f"{e}@float32" for e in engines]
     load_before = os.getloadavg()[0]
     gbps = stream_bandwidth()
     figures: Figures = {"stream_read_bandwidth_gbs": fig(round(gbps, 1), "GB/s")}

@@ -111,6 +111,9 @@ def load_base(spec: ModelSpec, tokenizer: Any | None = None) -> Loaded:
             raise ModelLoadError(f"model.load_in_4bit: {exc}") from None
         import torch
 
+        from panza.training.output_layer import fold_output_layer
+
+        fold_output_layer(model)
         return Loaded(model.eval(), tok, device, torch.bfloat16, spec.name)
     dtype = pick_dtype(spec.dtype, device)
 
@@ -131,6 +134,9 @@ def load_base(spec: ModelSpec, tokenizer: Any | None = None) -> Loaded:
         from panza.training.attention import use_decode_attention
 
         use_decode_attention(model)
+    from panza.training.output_layer import fold_output_layer
+
+    fold_output_layer(model)  # its logits without a 467 MB copy per call (1.5B, bf16)
     return Loaded(model.eval(), tok, device, dtype, spec.name)
 
 

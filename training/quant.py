@@ -34,6 +34,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from panza.training.output_layer import FoldedLinear
+
 Scheme = Literal["int8", "int4"]
 SCHEMES: tuple[Scheme, ...] = ("int8", "int4")
 GROUP = 32
@@ -228,7 +230,7 @@ def weight_bytes(model: nn.Module) -> int:
 def linears(model: nn.Module) -> Iterator[tuple[str, nn.Linear]]:
     """The plain linear layers of `model`, by module name."""
     for name, module in model.named_modules():
-        if type(module) is nn.Linear:
+        if type(module) in (nn.Linear, FoldedLinear):
             yield name, module
 
 
