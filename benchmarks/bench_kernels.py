@@ -81,12 +81,14 @@ def child() -> dict[str, Any]:
 def output_layer_times() -> dict[str, float]:
     """Logits from transformers' slice of the hidden states (batch of one), through
     nn.Linear and through FoldedLinear: the last row of a prompt, and a training step's
-    257 scored rows of a 512-token example, at Qwen2.5-1.5B's 151,936 x 1,536 in bf16."""
+    257 scored rows of a 512-token example, at Qwen2.5-1.5B's 151,936 x 1,536 in bf16.
+    (With a weight that requires grad, torch takes the fast path either way.)"""
     import torch
 
     from panza.training.output_layer import FoldedLinear
 
     plain = torch.nn.Linear(1536, 151936, bias=False, dtype=torch.bfloat16)
+    plain.weight.requires_grad_(False)  # frozen, as in training an adapter and in drafts
     folded = torch.nn.Linear(1536, 151936, bias=False, dtype=torch.bfloat16)
     folded.weight = plain.weight
     folded.__class__ = FoldedLinear
