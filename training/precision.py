@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 # machine's memory, so that training overnight leaves the machine usable: recomputing costs
 # one extra forward pass (about a third of a step). Decided per phase: RoSA's mask
 # collection also holds a score per adapted weight (2.6 GB at 1.5B in bf16), the steps
-# after it do not. Qwen2.5-1.5B RoSA in bf16 on 24 GB: collection recomputes, the steps
-# after keep their activations (benchmarks/notes/scale_train.md).
+# after it do not. Qwen2.5-1.5B RoSA in bf16 on a 23.5 GiB machine: collection recomputes,
+# the steps after keep their activations (10.0 GB estimated, 9.66 GB peak RSS measured;
+# benchmarks/notes/scale_train.md); with 24 GB or less both phases recompute.
 CHECKPOINT_ABOVE_SHARE = 0.4
 
 
