@@ -116,6 +116,9 @@ class Server:
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[_Connection] = set()
         self._serving: set[asyncio.Task[Any]] = set()
+        # Every request still running, its connection open or not: a connection that
+        # closes cancels its requests without waiting for them, so stop() waits here.
+        self._requests: set[asyncio.Task[None]] = set()
         self._stopping = False
 
     async def start(self) -> None:
@@ -141,11 +144,10 @@ class Server:
         # yet (a second daemon's "is anyone there?" probe, say): let it start, see that the
         # server is stopping and close its socket, which nothing else would.
         await asyncio.sleep(0)
-        pending: list[asyncio.Task[Any]] = list(self._serving)
+        pending: list[asyncio.Task[Any]] = [*self._serving, *self._requests]
+        for task in self._requests:
+            task.cancel()
         for conn in list(self._connections):
-            for task in conn.tasks.values():
-                task.cancel()
-                pending.append(task)
             conn.writer.close()
         # Let every request and connection task finish its cancellation before the loop
         # goes away, so nothing is left to die noisily in the event loop's teardown.
@@ -223,6 +225,8 @@ class Server:
         task = asyncio.create_task(self._run(conn, req))
         conn.tasks[req.id] = task
         task.add_done_callback(functools.partial(_forget, conn.tasks, req.id))
+        self._requests.add(task)
+        task.add_done_callback(self._requests.discard)
 
     async def _run(self, conn: _Connection, req: Request) -> None:
         handler = self.handlers.get(req.method)

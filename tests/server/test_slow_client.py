@@ -28,6 +28,7 @@ class Flood:
         self.lock = asyncio.Lock()  # stands in for the one-draft-at-a-time lock
         self.cancelled = threading.Event()
         self.sent = 0
+        self.waiting = 0  # requests inside `wait`
         handlers = {"status": self.flood, "ping": self.ping, "sync": self.wait}
         self.server = Server(path, handlers, stall_s=lambda: STALL_S)
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -52,6 +53,7 @@ class Flood:
             return {"pong": True}
 
     async def wait(self, req: Request, emit: Emit) -> dict[str, Any]:
+        self.waiting += 1
         await asyncio.sleep(30)
         return {}
 
@@ -115,3 +117,26 @@ def test_requests_in_flight_per_connection_are_bounded(flood: tuple[Flood, Path]
         assert reply["id"] == f"w{MAX_IN_FLIGHT}" and reply["error"]["code"] == "busy"
     finally:
         c.close()
+
+
+def test_stop_waits_for_the_requests_of_connections_already_closed(
+    flood: tuple[Flood, Path],
+) -> None:
+    """A client that hangs up leaves its requests cancelled but still finishing; stop()
+    must wait for them too, or they die pending with the event loop."""
+    server, path = flood
+    c = Conn(path)
+    lines = [json.dumps(request("sync", f"q{i}")).encode() for i in range(3)]
+    c.send(b"\n".join(lines) + b"\n")
+    deadline = time.monotonic() + 5
+    while server.waiting < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.waiting == 3  # all three are in their handler
+    c.close()
+
+    async def stop_then_list_unfinished() -> list[asyncio.Task[Any]]:
+        await server.server.stop()
+        me = asyncio.current_task()
+        return [t for t in asyncio.all_tasks() if t is not me and not t.done()]
+
+    assert server.call(stop_then_list_unfinished()) == []
