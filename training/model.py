@@ -97,25 +97,33 @@ def load_tokenizer(spec: ModelSpec) -> Any:
 
 def load_base(spec: ModelSpec, tokenizer: Any | None = None) -> Loaded:
     """Load the frozen-to-be base model (eval mode) on the chosen device and dtype."""
-    from transformers import AutoModelForCausalLM
+    from panza.training.output_layer import fold_output_layer
 
     device = pick_device(spec.device)
     location = _location(spec)
     tok = tokenizer if tokenizer is not None else load_tokenizer(spec)
     if spec.load_in_4bit:
-        from panza.training.rosa import QuantizationUnavailableError, load_4bit_base
-
-        try:
-            model = _guarded(spec, lambda: load_4bit_base(location, **_hub(spec)))
-        except QuantizationUnavailableError as exc:
-            raise ModelLoadError(f"model.load_in_4bit: {exc}") from None
         import torch
 
-        from panza.training.output_layer import fold_output_layer
+        model, dtype = _load_4bit(spec, location), torch.bfloat16
+    else:
+        dtype = pick_dtype(spec.dtype, device)
+        model = _load_dense(spec, location, dtype, device)
+    fold_output_layer(model)  # its logits without a 467 MB copy per call (1.5B, bf16)
+    return Loaded(model.eval(), tok, device, dtype, spec.name)
 
-        fold_output_layer(model)
-        return Loaded(model.eval(), tok, device, torch.bfloat16, spec.name)
-    dtype = pick_dtype(spec.dtype, device)
+
+def _load_4bit(spec: ModelSpec, location: str) -> Any:
+    from panza.training.rosa import QuantizationUnavailableError, load_4bit_base
+
+    try:
+        return _guarded(spec, lambda: load_4bit_base(location, **_hub(spec)))
+    except QuantizationUnavailableError as exc:
+        raise ModelLoadError(f"model.load_in_4bit: {exc}") from None
+
+
+def _load_dense(spec: ModelSpec, location: str, dtype: torch.dtype, device: torch.device) -> Any:
+    from transformers import AutoModelForCausalLM
 
     def from_pretrained(attention: str | None) -> Any:
         return AutoModelForCausalLM.from_pretrained(
@@ -134,10 +142,7 @@ def load_base(spec: ModelSpec, tokenizer: Any | None = None) -> Loaded:
         from panza.training.attention import use_decode_attention
 
         use_decode_attention(model)
-    from panza.training.output_layer import fold_output_layer
-
-    fold_output_layer(model)  # its logits without a 467 MB copy per call (1.5B, bf16)
-    return Loaded(model.eval(), tok, device, dtype, spec.name)
+    return model
 
 
 def load_config(spec: ModelSpec) -> Any:
