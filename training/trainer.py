@@ -115,31 +115,27 @@ def train(
         return TrainResult(steps=0)
     if isinstance(checkpointing, bool):
         checkpointing = Recompute.always(checkpointing)
-    with _Recomputing(tuned.model) as recomputing:
+    with _Recomputing(tuned.model, checkpointing) as recomputing:
         return _train(
-            tuned,
-            items,
-            hyper,
-            pad_id,
-            progress,
-            should_stop,
-            compute_dtype,
-            lambda: recomputing.set(
-                checkpointing.collecting if tuned.collecting else checkpointing.otherwise
-            ),
+            tuned, items, hyper, pad_id, progress, should_stop, compute_dtype, recomputing
         )
 
 
 class _Recomputing:
-    """Switches a model's per-layer activation recomputation on and off between steps,
-    and off when the run ends."""
+    """Switches a model's per-layer activation recomputation on and off between steps, as
+    the plan says for each kind of step, and off when the run ends."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, plan: Recompute) -> None:
         # A peft model wraps the transformers model, which owns the decoder layers.
         get_base = getattr(model, "get_base_model", None)
         self.target = get_base() if callable(get_base) else model
         self.supported = bool(getattr(self.target, "supports_gradient_checkpointing", False))
+        self.plan = plan
         self.on = False
+
+    def for_step(self, collecting: bool) -> None:
+        """Before a step; `collecting`: it holds RoSA's mask scores."""
+        self.set(self.plan.collecting if collecting else self.plan.otherwise)
 
     def set(self, on: bool) -> None:
         if on == self.on or not self.supported:
@@ -165,7 +161,7 @@ def _train(
     progress: Progress | None,
     should_stop: ShouldStop | None,
     compute_dtype: torch.dtype | None,
-    before_step: Callable[[], None],
+    recomputing: _Recomputing,
 ) -> TrainResult:
     torch.manual_seed(hyper.seed)  # dropout masks and LoRA init order
     model = tuned.model
@@ -186,7 +182,7 @@ def _train(
     try:
         for step, indices in enumerate(steps):
             tuned.on_step_begin(step)
-            before_step()  # recompute activations in this step or not
+            recomputing.for_step(tuned.collecting)
             chosen = [items[i] for i in indices]
             target_tokens = max(1, sum(i.target_tokens for i in chosen))
             step_loss = 0.0
