@@ -10,7 +10,7 @@ bandwidth divided by the bytes per weight: fewer bytes, faster drafts. Two schem
   step's 80 ms (benchmarks/notes/scale.md); the held-out loss stays within the goal.
 
 The packed kernels take their activations in bf16 on every CPU (``KERNEL_DTYPE``): torch
-vectorizes them for bf16 only, and with fp32 activations they run a scalar loop 13-28x
+vectorizes them for bf16 only, and with fp32 activations they run a scalar loop 14-33x
 slower, slower even than the fp32 layer they replace (benchmarks/bench_kernels.py, with and
 without AVX-512). A model computing in fp32 (a CPU without bf16 units) casts one row to bf16
 and back around each kernel; its prompts run the dense GEMM in fp32, where bf16 would crawl.
