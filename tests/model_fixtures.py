@@ -90,11 +90,16 @@ def store(learn_home: Path) -> Iterator[Store]:
 @pytest.fixture(scope="module")
 def trained(tiny_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One home with adapter v0001 for a whole module (a training run is the slow part)."""
+    home = tmp_path_factory.mktemp("trained") / "panza-home"
+    write_config(home, tiny_base)
+    return train_first_version(home)
+
+
+def train_first_version(home: Path) -> Path:
+    """Store 12 of the corpus emails in the configured `home` and train its v0001 there."""
     from panza.daemon.cli import main
     from tests.corpus import add_emails
 
-    home = tmp_path_factory.mktemp("trained") / "panza-home"
-    write_config(home, tiny_base)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PANZA_HOME", str(home))
         with Store(paths.resolve().db_file) as store:

@@ -16,15 +16,13 @@ from imapclient import IMAPClient
 from panza.daemon import paths
 from panza.daemon.autodraft.engine import DraftFn
 from panza.daemon.autodraft.imap_watch import ImapWatcher
-from panza.daemon.cli import main
 from panza.daemon.config import Config, load_config
 from panza.daemon.protocol import DraftParams
 from panza.daemon.server.operations import Service
 from panza.daemon.server.writer import Draft, Writer
 from panza.daemon.store import Store
-from tests.corpus import EMAILS, add_emails
 from tests.imap.conftest import Setup, dovecot_bin, server, setup, tls_files, user  # noqa: F401
-from tests.model_fixtures import one_torch_thread, tiny_base  # noqa: F401
+from tests.model_fixtures import one_torch_thread, tiny_base, train_first_version  # noqa: F401
 
 ADA = "ada@whitfield.example"
 ALIAS = "ada.whitfield@lab.example"
@@ -36,12 +34,7 @@ def trained_home(tiny_base: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     """A home with adapter v0001 of the tiny model (training is the slow part: once)."""
     home = tmp_path_factory.mktemp("autodraft") / "trained"
     write_config(home, tiny_base, None)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PANZA_HOME", str(home))
-        with Store(paths.resolve().db_file) as store:
-            add_emails(store, EMAILS[:12])
-        assert main(["train"]) == 0
-    return home
+    return train_first_version(home)
 
 
 def write_config(home: Path, base: Path, mail: Setup | None, **autodraft: object) -> None:
